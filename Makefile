@@ -100,10 +100,14 @@ test-build: all asan $(UNIT_BIN) $(FUZZ_REPLAY) $(BENCH_BIN)
 deps:
 	@scripts/deps.sh
 
-run: deps all
+# The API token of the example config: made once, never committed.
+etc/api.token:
+	@umask 077 && head -c 24 /dev/urandom | base64 >$@ && echo "wrote a new API token to $@"
+
+run: deps all etc/api.token
 	./build/relayguardd -c etc/relayguard.conf -f
 
-test: deps
+test: deps etc/api.token
 	$(MAKE) -j2 test-build
 	@tests/run.sh
 

@@ -75,6 +75,7 @@ dur_parse_rate(const char *text, size_t len, uint64_t *out_count,
 	const char *slash = memchr(text, '/', len);
 	uint64_t n = 0;
 	size_t i;
+	int rc;
 
 	if (slash == NULL || slash == text)
 		return ERR_MALFORMED;
@@ -87,9 +88,10 @@ dur_parse_rate(const char *text, size_t len, uint64_t *out_count,
 	}
 	if (n == 0)
 		return ERR_RANGE;
-	if (dur_parse_inner(slash + 1, len - (size_t)(slash + 1 - text), 0,
-	    out_period_ms) != 0)
-		return ERR_MALFORMED;
+	/* Pass ERR_RANGE on: "1/20y" is too long, not malformed. */
+	if ((rc = dur_parse_inner(slash + 1, len - (size_t)(slash + 1 - text), 0,
+	    out_period_ms)) != 0)
+		return rc;
 	if (*out_period_ms == 0)
 		return ERR_RANGE;
 	*out_count = n;

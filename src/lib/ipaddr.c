@@ -30,6 +30,9 @@ ipaddr_parse(const char *text, size_t len, struct ipaddr *out)
 	}
 	if (len == 0 || len >= sizeof(tmp))
 		return ERR_MALFORMED;
+	/* inet_pton() would stop at a NUL and accept "1.2.3.4\0junk". */
+	if (memchr(text, '\0', len) != NULL)
+		return ERR_MALFORMED;
 	memcpy(tmp, text, len);
 	tmp[len] = '\0';
 	if (memchr(tmp, ':', len) == NULL) {
@@ -59,14 +62,20 @@ int
 ipprefix_parse(const char *text, size_t len, struct ipprefix *out)
 {
 	const char *slash = memchr(text, '/', len);
-	size_t alen = slash ? (size_t)(slash - text) : len;
+	size_t alen = slash ? (size_t)(slash - text) : len, skip;
 	unsigned plen = 0, max;
 	struct ipaddr masked;
 	size_t i;
 
 	if (ipaddr_parse(text, alen, &out->addr) != 0)
 		return ERR_MALFORMED;
-	max = ipaddr_is_v4(&out->addr) ? 32 : 128;
+	/*
+	 * The length counts in the family the text is written in: an
+	 * IPv4-mapped address written as IPv6 (::ffff:10.0.0.0/104) takes
+	 * an IPv6 length.
+	 */
+	skip = alen >= 5 && strncasecmp(text, "IPv6:", 5) == 0 ? 5 : 0;
+	max = memchr(text + skip, ':', alen - skip) == NULL ? 32 : 128;
 	if (slash == NULL) {
 		plen = max;
 	} else {

@@ -71,6 +71,18 @@ struct ucl_doc;
 int ucl_parse(const char *text, size_t len, struct ucl_doc **out,
     struct ucl_error *err);
 
+/*
+ * ucl_parse_reuse - ucl_parse() for a caller that parses many small
+ * documents (JSON Lines traces): *doc is NULL or a document from an
+ * earlier call, whose arena is kept and reused, so a steady stream of
+ * similar documents makes no allocation.  Every node and string of the
+ * earlier parse becomes invalid.  Returns what ucl_parse() returns; on
+ * failure *doc stays a valid document with an empty root (reuse it or
+ * free it), or is NULL when even that could not be allocated.
+ */
+int ucl_parse_reuse(const char *text, size_t len, struct ucl_doc **doc,
+    struct ucl_error *err);
+
 /* ucl_doc_root - the root object; valid until ucl_doc_free(). */
 const struct ucl_node *ucl_doc_root(const struct ucl_doc *doc);
 
@@ -79,6 +91,16 @@ void ucl_doc_free(struct ucl_doc *doc);
 
 /* ucl_get - the first member of obj named key, or NULL. */
 const struct ucl_node *ucl_get(const struct ucl_node *obj, const char *key);
+
+/*
+ * ucl_is_scalar - true for UCL_STRING and UCL_ATOM, the nodes whose str
+ * holds a value.
+ */
+static inline bool
+ucl_is_scalar(const struct ucl_node *node)
+{
+	return node->type == UCL_STRING || node->type == UCL_ATOM;
+}
 
 /* ucl_type_name - "string", "atom", "array", "object". */
 const char *ucl_type_name(enum ucl_type type);
