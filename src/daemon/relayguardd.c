@@ -1,0 +1,359 @@
+/*
+ * relayguardd.c - the relayguard daemon: one process, one libevent loop,
+ * a table of services.
+ *
+ * Start-up: read the config (exit 2 with "FILE:LINE: KEY: message" when it
+ * is bad), open the embedded state under state.dir and restore it, build
+ * the engine, bind every listener, then run.  Once a second the changed
+ * customer records go to the state journal (so kill -9 loses at most the
+ * last second); the journal is compacted into a snapshot when it grows.
+ *
+ * SIGHUP: re-read the config and the overrides map; a bad new config is
+ * logged with its file and line and the old one keeps running.  Requests
+ * are never dropped: the loop swaps the rules between two requests.
+ * Listener addresses are bound at start-up; changing them needs a restart
+ * (logged when a reload asks for it).
+ * SIGTERM/SIGINT: stop accepting, save every record, compact, exit 0.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conf/conf.h"
+#include "engine/engine.h"
+#include "lib/clock.h"
+#include "lib/err.h"
+#include "lib/file.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+#include "store/store.h"
+#include "dnsbl/dnsbl_detection.h"
+#include "svc/dns.h"
+#include "svc/policy.h"
+
+#define OVERRIDES_MAX (256u << 20)
+#define JOURNAL_COMPACT_BYTES (64u << 20)
+#define COMPACT_INTERVAL_S 600
+#define EXPIRE_INTERVAL_S 30
+
+struct daemon {
+	const char *conf_path;
+	struct conf *conf;		/* owned; the engine borrows it */
+	struct engine *engine;
+	struct store *store;
+	struct policy_svc *policy;
+	struct dns_svc *dns;		/* NULL without zones */
+	struct event_base *base;
+	struct event *ev_tick;
+	struct event *ev_hup, *ev_term, *ev_int;
+	int64_t last_compact_us;
+	int64_t last_expire_us;
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: relayguardd [-f] [-c FILE]\n"
+	    "  -c FILE    configuration (default " CONF_DEFAULT_PATH ")\n"
+	    "  -f         stay in the foreground and log to stderr\n"
+	    "  -d         log debug messages too\n"
+	    "  --help     this text\n"
+	    "  --version  print the version\n"
+	    "Signals: SIGHUP reloads the config and data files; SIGTERM/SIGINT stop.\n");
+}
+
+/* daemon_load_overrides - read policy.overrides into the engine, if set. */
+static int
+daemon_load_overrides(struct engine *engine, const struct conf *conf)
+{
+	char err[CONF_ERR_MAX];
+	char *text;
+	size_t len;
+	int rc;
+
+	if (conf->policy_overrides == NULL)
+		return engine_load_overrides(engine, "(none)", "", 0, err, sizeof(err));
+	rc = file_read_all(conf->policy_overrides, OVERRIDES_MAX, &text, &len,
+	    err, sizeof(err));
+	if (rc != 0) {
+		log_error("overrides: %s", err);
+		return rc;
+	}
+	rc = engine_load_overrides(engine, conf->policy_overrides, text, len,
+	    err, sizeof(err));
+	xfree(text);
+	if (rc != 0)
+		log_error("overrides: %s", err);
+	return rc;
+}
+
+static int
+daemon_snapshot(struct daemon *d)
+{
+	int rc;
+
+	if ((rc = engine_save(d->engine, d->store, false)) != 0 ||
+	    (rc = store_sync(d->store)) != 0 ||
+	    (rc = store_compact(d->store, engine_snapshot_iterate, d->engine)) != 0)
+		log_error("state: %s: snapshot failed: %s", d->conf->state_dir,
+		    err_str(rc));
+	return rc;
+}
+
+/* daemon_expire_listings - drop DNSBL detection entries past their expiry. */
+static void
+daemon_expire_listings(struct daemon *d, int64_t now_us)
+{
+	size_t i, n;
+
+	if (d->dns == NULL)
+		return;
+	for (i = 0; i < d->conf->n_zones; i++) {
+		struct dnsbl_detection *det = dns_svc_detection(d->dns,
+		    d->conf->zones[i].name, NULL);
+
+		if (det != NULL && (n = dnsbl_detection_expire(det, now_us / 1000000)) > 0)
+			log_info("dns: zone %s: %zu listings expired", d->conf->zones[i].name, n);
+	}
+}
+
+static void
+daemon_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	int64_t now_us = clock_now_us();
+	int rc;
+
+	(void)fd;
+	(void)what;
+	if ((rc = engine_save(d->engine, d->store, false)) != 0 ||
+	    (rc = store_sync(d->store)) != 0)
+		log_error("state: %s: journal write failed: %s",
+		    d->conf->state_dir, err_str(rc));
+	if (now_us - d->last_expire_us >= EXPIRE_INTERVAL_S * 1000000LL) {
+		engine_expire(d->engine, now_us);
+		daemon_expire_listings(d, now_us);
+		d->last_expire_us = now_us;
+	}
+	if (store_journal_bytes(d->store) > JOURNAL_COMPACT_BYTES ||
+	    (now_us - d->last_compact_us >= COMPACT_INTERVAL_S * 1000000LL &&
+	    store_journal_bytes(d->store) > 0)) {
+		daemon_snapshot(d);
+		d->last_compact_us = now_us;
+	}
+}
+
+static bool
+strv_equal(const struct conf_strv *a, const struct conf_strv *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]) != 0)
+			return false;
+	return true;
+}
+
+static void
+daemon_reload(struct daemon *d)
+{
+	char err[CONF_ERR_MAX];
+	struct conf *newconf;
+
+	log_info("reload: reading %s", d->conf_path);
+	if (conf_load(d->conf_path, &newconf, err, sizeof(err)) != 0) {
+		log_error("reload: %s; keeping the running configuration", err);
+		return;
+	}
+	/*
+	 * The zones first: their data files are the likeliest to be broken.
+	 * The DNS service borrows the conf it was last loaded with, so when a
+	 * later step fails it is pointed back at the running one.
+	 */
+	if (d->dns != NULL && dns_svc_reload(d->dns, newconf, err, sizeof(err)) != 0) {
+		log_error("reload: %s; keeping the running configuration and data", err);
+		conf_free(newconf);
+		return;
+	}
+	if (engine_set_conf(d->engine, newconf, err, sizeof(err)) != 0) {
+		log_error("reload: %s: %s; keeping the running configuration",
+		    d->conf_path, err);
+		if (d->dns != NULL && dns_svc_reload(d->dns, d->conf, err, sizeof(err)) != 0)
+			log_error("reload: dns: cannot return to the running zones: %s", err);
+		conf_free(newconf);
+		return;
+	}
+	if (d->dns == NULL && newconf->n_zones > 0)
+		log_warn("reload: zones added; DNS service starts at the next restart");
+	if (!strv_equal(&newconf->listen_policy, &d->conf->listen_policy))
+		log_warn("reload: listen.policy changed; the new addresses take effect at the next restart");
+	if (strcmp(newconf->state_dir, d->conf->state_dir) != 0)
+		log_warn("reload: state.dir changed; it takes effect at the next restart");
+	conf_free(d->conf);
+	d->conf = newconf;
+	daemon_load_overrides(d->engine, d->conf);
+	log_reopen();
+	log_info("reload: done; %zu networks, %zu limits", d->conf->n_networks,
+	    d->conf->n_limits);
+}
+
+static void
+daemon_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		daemon_reload(d);
+		return;
+	}
+	log_info("stopping on signal %d", (int)sig);
+	event_base_loopbreak(d->base);
+}
+
+static void
+daemon_start(struct daemon *d)
+{
+	char err[CONF_ERR_MAX];
+	struct timeval one_second = { 1, 0 };
+	size_t i;
+	int rc;
+
+	if (d->conf->state_backend != CONF_BACKEND_EMBEDDED)
+		log_fatal(2, "%s: state.backend: only \"embedded\" is available in this build",
+		    d->conf_path);
+	if (store_open(d->conf->state_dir, &d->store, err, sizeof(err)) != 0)
+		log_fatal(1, "state: %s", err);
+	if ((d->engine = engine_new(d->conf, err, sizeof(err))) == NULL)
+		log_fatal(2, "%s: %s", d->conf_path, err);
+	if ((rc = engine_restore(d->engine, d->store)) != 0)
+		log_fatal(1, "state: %s: cannot restore: %s", d->conf->state_dir,
+		    err_str(rc));
+	log_info("state: %s: restored %zu customers", d->conf->state_dir,
+	    engine_customer_count(d->engine));
+	if (daemon_load_overrides(d->engine, d->conf) != 0 &&
+	    d->conf->policy_overrides != NULL)
+		log_fatal(2, "%s: policy.overrides: cannot load %s", d->conf_path,
+		    d->conf->policy_overrides);
+
+	if ((d->base = event_base_new()) == NULL)
+		log_fatal(1, "event_base_new failed");
+	if ((d->policy = policy_svc_new(d->base, d->engine, err, sizeof(err))) == NULL)
+		log_fatal(1, "policy: %s", err);
+	for (i = 0; i < d->conf->listen_policy.n; i++) {
+		if (policy_svc_listen(d->policy, d->conf->listen_policy.v[i], err,
+		    sizeof(err)) != 0)
+			log_fatal(1, "policy: %s", err);
+		log_info("policy: listening on %s", d->conf->listen_policy.v[i]);
+	}
+	if (d->conf->n_zones > 0 || d->conf->listen_dns.n > 0) {
+		if ((d->dns = dns_svc_new(d->base, d->conf, err, sizeof(err))) == NULL)
+			log_fatal(2, "dns: %s", err);
+		for (i = 0; i < d->conf->listen_dns.n; i++) {
+			if (dns_svc_listen(d->dns, d->conf->listen_dns.v[i], err,
+			    sizeof(err)) != 0)
+				log_fatal(1, "dns: %s", err);
+			log_info("dns: listening on %s (UDP and TCP)",
+			    d->conf->listen_dns.v[i]);
+		}
+	}
+	if (d->conf->listen_http.n > 0)
+		log_warn("listen.http is configured but this build has no HTTP service yet");
+
+	d->ev_tick = event_new(d->base, -1, EV_PERSIST, daemon_tick, d);
+	d->ev_hup = evsignal_new(d->base, SIGHUP, daemon_signal, d);
+	d->ev_term = evsignal_new(d->base, SIGTERM, daemon_signal, d);
+	d->ev_int = evsignal_new(d->base, SIGINT, daemon_signal, d);
+	if (d->ev_tick == NULL || d->ev_hup == NULL || d->ev_term == NULL ||
+	    d->ev_int == NULL)
+		log_fatal(1, "cannot create events");
+	event_add(d->ev_tick, &one_second);
+	event_add(d->ev_hup, NULL);
+	event_add(d->ev_term, NULL);
+	event_add(d->ev_int, NULL);
+	d->last_compact_us = d->last_expire_us = clock_now_us();
+}
+
+static void
+daemon_stop(struct daemon *d)
+{
+	policy_svc_free(d->policy);
+	dns_svc_free(d->dns);
+	daemon_snapshot(d);
+	store_close(d->store);
+	engine_free(d->engine);
+	event_free(d->ev_tick);
+	event_free(d->ev_hup);
+	event_free(d->ev_term);
+	event_free(d->ev_int);
+	event_base_free(d->base);
+	conf_free(d->conf);
+	log_info("stopped");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct daemon d = { .conf_path = CONF_DEFAULT_PATH };
+	char err[CONF_ERR_MAX];
+	int foreground = 0, debug = 0, c;
+
+	while ((c = getopt_long(argc, argv, "c:fdh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			d.conf_path = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("relayguardd %s\n", RG_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "relayguardd: unexpected argument: %s\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (conf_load(d.conf_path, &d.conf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "relayguardd: %s\n", err);
+		return 2;
+	}
+	if (!foreground && daemon(1, 0) != 0) {
+		fprintf(stderr, "relayguardd: daemon: %s\n", strerror(errno));
+		return 1;
+	}
+	log_open("relayguardd", foreground);
+	if (debug)
+		log_set_level(LOG_LEVEL_DEBUG);
+	signal(SIGPIPE, SIG_IGN);
+	daemon_start(&d);
+	log_info("relayguardd %s started with %s", RG_VERSION, d.conf_path);
+	event_base_dispatch(d.base);
+	daemon_stop(&d);
+	return 0;
+}
