@@ -59,7 +59,7 @@ for t in build/asan/fuzz/fuzz_*; do
 done
 
 # Golden and integration scripts.
-for s in tests/golden/*.sh tests/integ/*.sh; do
+for s in tests/golden/[0-9][0-9]_*.sh tests/integ/[0-9][0-9]_*.sh; do
 	[ -f "$s" ] || continue
 	name=${s#tests/}
 	want "$name" || continue

@@ -150,6 +150,17 @@ daemon_tick(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* daemon_policy_limits - the policy service's limits from the config. */
+static void
+daemon_policy_limits(struct daemon *d)
+{
+	struct policy_svc_limits lim = {
+		.time_budget_ms = d->conf->policy_time_budget_ms,
+	};
+
+	policy_svc_set_limits(d->policy, &lim);
+}
+
 static bool
 strv_equal(const struct conf_strv *a, const struct conf_strv *b)
 {
@@ -200,6 +211,7 @@ daemon_reload(struct daemon *d)
 		log_warn("reload: state.dir changed; it takes effect at the next restart");
 	conf_free(d->conf);
 	d->conf = newconf;
+	daemon_policy_limits(d);
 	daemon_load_overrides(d->engine, d->conf);
 	log_reopen();
 	log_info("reload: done; %zu networks, %zu limits", d->conf->n_networks,
@@ -249,6 +261,7 @@ daemon_start(struct daemon *d)
 		log_fatal(1, "event_base_new failed");
 	if ((d->policy = policy_svc_new(d->base, d->engine, err, sizeof(err))) == NULL)
 		log_fatal(1, "policy: %s", err);
+	daemon_policy_limits(d);
 	for (i = 0; i < d->conf->listen_policy.n; i++) {
 		if (policy_svc_listen(d->policy, d->conf->listen_policy.v[i], err,
 		    sizeof(err)) != 0)

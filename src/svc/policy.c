@@ -266,6 +266,31 @@ policy_conn_fail(struct policy_conn *c, int rc, const struct policy_err *perr)
 }
 
 /*
+ * policy_log_decision - one line per answer that is not a plain DUNNO
+ * (info), so the postmaster can grep who was refused and why; plain
+ * answers only at debug level, since a busy relay answers thousands a
+ * second.  The client address is the one Postfix reported.
+ */
+static void
+policy_log_decision(const struct policy_req *req, const struct engine_verdict *v,
+    const char *action)
+{
+	const struct policy_str *client = &req->attr[PA_CLIENT_ADDRESS];
+	const struct policy_str *inst = &req->attr[PA_INSTANCE];
+	const struct policy_str *state = &req->attr[PA_PROTOCOL_STATE];
+
+#define PSTR(s) (int)((s)->ptr ? (s)->len : 0), ((s)->ptr ? (s)->ptr : "")
+	if (v->rule[0] == '\0' && strcmp(action, "DUNNO") == 0)
+		log_debug("policy: client=%.*s customer=%s instance=%.*s state=%.*s action=DUNNO",
+		    PSTR(client), v->customer, PSTR(inst), PSTR(state));
+	else
+		log_info("policy: client=%.*s customer=%s instance=%.*s state=%.*s rule=%s action=%s",
+		    PSTR(client), v->customer, PSTR(inst), PSTR(state),
+		    v->rule[0] ? v->rule : "-", action);
+#undef PSTR
+}
+
+/*
  * policy_conn_answer - judge one request and append the reply to the
  * scratch buffer, which always has REPLY_ROOM bytes free here.
  */
@@ -307,6 +332,8 @@ policy_conn_answer(struct policy_svc *svc, const struct policy_req *req)
 	svc->scratch_len += (size_t)n;
 	svc->st.requests++;
 	svc->st.by_verb[policy_svc_verb_of(action)]++;
+	if (svc->engine != NULL)
+		policy_log_decision(req, &v, action);
 }
 
 /*

@@ -1,0 +1,186 @@
+/*
+ * check.c - `relayguard check -c FILE`: validate the configuration and
+ * every file it names, then print what the daemon would listen on and
+ * what each part holds.  Exit 0 when all is well, 2 on a bad config or a
+ * bad data file (the message names file, line and key), 1 when a file
+ * cannot be read.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "engine/engine.h"
+#include "lib/dur.h"
+#include "lib/file.h"
+#include "lib/xmalloc.h"
+
+#define CHECK_MAP_MAX (256u << 20)
+
+static void
+check_print_strv(const char *key, const struct conf_strv *v)
+{
+	size_t i;
+
+	printf("%s:", key);
+	if (v->n == 0)
+		printf(" (none)");
+	for (i = 0; i < v->n; i++)
+		printf(" %s", v->v[i]);
+	printf("\n");
+}
+
+static void
+check_print_limit(const struct conf *conf, const struct conf_limit *lim)
+{
+	char period[32];
+	size_t i;
+
+	dur_format(lim->rate_period_ms, period, sizeof(period));
+	printf("limit %s: %s per %s, %llu/%s", lim->name,
+	    conf_limit_count_name(lim->count), conf_limit_key_name(lim->key),
+	    (unsigned long long)lim->rate_count, period);
+	if (lim->burst)
+		printf(" burst %llu", (unsigned long long)lim->burst);
+	printf(", action %s, networks:", conf_action_name(lim->action));
+	if (lim->n_networks == 0)
+		printf(" (every non-exempt)");
+	for (i = 0; i < lim->n_networks; i++)
+		printf(" %s", conf->networks[lim->networks[i]].name);
+	printf("\n");
+}
+
+/* check_readable - a named file must be readable; 0 or 1 (runtime). */
+static int
+check_readable(const char *key, const char *path)
+{
+	if (access(path, R_OK) != 0) {
+		fprintf(stderr, "relayguard: %s: %s: cannot read\n", key, path);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+check_overrides(const struct conf *conf)
+{
+	char err[CONF_ERR_MAX];
+	struct engine *engine;
+	char *text;
+	size_t len;
+	int rc;
+
+	if (conf->policy_overrides == NULL)
+		return 0;
+	if (file_read_all(conf->policy_overrides, CHECK_MAP_MAX, &text, &len,
+	    err, sizeof(err)) != 0) {
+		fprintf(stderr, "relayguard: policy.overrides: %s\n", err);
+		return 1;
+	}
+	if ((engine = engine_new(conf, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "relayguard: %s: %s\n", conf->path, err);
+		xfree(text);
+		return 2;
+	}
+	rc = engine_load_overrides(engine, conf->policy_overrides, text, len,
+	    err, sizeof(err));
+	if (rc != 0)
+		fprintf(stderr, "relayguard: policy.overrides: %s\n", err);
+	else
+		printf("policy.overrides: %s: %zu entries\n", conf->policy_overrides,
+		    engine_overrides_count(engine));
+	engine_free(engine);
+	xfree(text);
+	return rc != 0 ? 2 : 0;
+}
+
+int
+check_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *path = CONF_DEFAULT_PATH;
+	struct engine *engine;
+	struct conf *conf;
+	char err[CONF_ERR_MAX];
+	int c, rc = 0;
+	size_t i, j;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'h':
+			printf("usage: relayguard check [-c FILE]\n");
+			return 0;
+		default:
+			fprintf(stderr, "usage: relayguard check [-c FILE]\n");
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "relayguard: check: unexpected argument: %s\n", argv[optind]);
+		return 2;
+	}
+	if ((conf = cli_load_conf(path)) == NULL)
+		return 2;
+	/* The engine checks combinations the config table cannot. */
+	if ((engine = engine_new(conf, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "relayguard: %s: %s\n", path, err);
+		conf_free(conf);
+		return 2;
+	}
+	engine_free(engine);
+
+	printf("config %s: ok\n", path);
+	check_print_strv("listen.policy", &conf->listen_policy);
+	check_print_strv("listen.dns", &conf->listen_dns);
+	check_print_strv("listen.http", &conf->listen_http);
+	if (conf->state_backend == CONF_BACKEND_EMBEDDED)
+		printf("state: embedded, dir %s\n", conf->state_dir);
+	else
+		check_print_strv("state: redis, servers", &conf->redis_servers);
+	printf("customer_key:");
+	for (i = 0; i < conf->customer_key.n; i++)
+		printf(" %s", conf->customer_key.v[i]);
+	printf("\n");
+	for (i = 0; i < conf->n_networks; i++) {
+		const struct conf_network *net = &conf->networks[i];
+
+		printf("network %s: %zu prefixes%s%s\n", net->name, net->n_prefixes,
+		    net->require_auth ? ", require_auth" : "",
+		    net->exempt ? ", exempt" : "");
+	}
+	for (i = 0; i < conf->n_limits; i++)
+		check_print_limit(conf, &conf->limits[i]);
+	printf("policy.default_action: %s\n", conf->policy_default_action);
+	if (conf->http_token_file != NULL)
+		rc |= check_readable("http.token_file", conf->http_token_file);
+	if (conf->detection_notify_command != NULL)
+		rc |= check_readable("detection.notify_command",
+		    conf->detection_notify_command);
+	for (i = 0; i < conf->n_zones; i++) {
+		const struct conf_zone *zone = &conf->zones[i];
+
+		printf("zone %s: ttl %u, %zu datasets\n", zone->name, zone->ttl_s,
+		    zone->n_datasets);
+		for (j = 0; j < zone->n_datasets; j++) {
+			const struct conf_dataset *ds = &zone->datasets[j];
+
+			printf("  dataset %s: %s%s%s\n", ds->name, ds->type,
+			    ds->file ? " " : "", ds->file ? ds->file : "");
+			if (ds->file != NULL)
+				rc |= check_readable("zone dataset file", ds->file);
+		}
+	}
+	if (rc == 0)
+		rc = check_overrides(conf);
+	conf_free(conf);
+	return rc;
+}

@@ -1,0 +1,21 @@
+/*
+ * cli.h - the subcommands of the relayguard command-line tool, one file
+ * each, and what they share.  Each *_main takes the arguments after the
+ * subcommand name (argv[0] is the subcommand) and returns the exit
+ * status: 0 success, 1 runtime failure, 2 bad usage or bad config.
+ */
+#ifndef RG_CLI_CLI_H
+#define RG_CLI_CLI_H
+
+#include "conf/conf.h"
+
+int check_main(int argc, char **argv);
+int replay_main(int argc, char **argv);
+
+/*
+ * cli_load_conf - load the config at path or print "relayguard: MESSAGE"
+ * to stderr and return NULL (the caller exits 2).
+ */
+struct conf *cli_load_conf(const char *path);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * relayguard.c - the command-line tool: a table of subcommands.
+ *
+ * Offline commands (check, replay) run the same parsers and engine as the
+ * daemon, with the input's own clock.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "lib/log.h"
+
+struct cli_command {
+	const char *name;
+	int (*main_fn)(int argc, char **argv);
+	const char *synopsis;
+};
+
+static const struct cli_command cli_commands[] = {
+	{ "check", check_main, "check -c FILE                validate a config and the files it names" },
+	{ "replay", replay_main, "replay -c FILE [-o OUT] INPUT|-   decide a trace offline" },
+};
+
+static void
+usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "usage: relayguard COMMAND [OPTIONS]\n\ncommands:\n");
+	for (i = 0; i < sizeof(cli_commands) / sizeof(cli_commands[0]); i++)
+		fprintf(out, "  %s\n", cli_commands[i].synopsis);
+	fprintf(out, "\n  --help       this text\n  --version    print the version\n"
+	    "\nSee relayguard(1).\n");
+}
+
+struct conf *
+cli_load_conf(const char *path)
+{
+	char err[CONF_ERR_MAX];
+	struct conf *conf;
+
+	if (conf_load(path, &conf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "relayguard: %s\n", err);
+		return NULL;
+	}
+	return conf;
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	log_open("relayguard", 1);
+	log_set_level(LOG_LEVEL_WARN);
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("relayguard %s\n", RG_VERSION);
+		return 0;
+	}
+	for (i = 0; i < sizeof(cli_commands) / sizeof(cli_commands[0]); i++)
+		if (strcmp(argv[1], cli_commands[i].name) == 0)
+			return cli_commands[i].main_fn(argc - 1, argv + 1);
+	fprintf(stderr, "relayguard: unknown command: %s\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
