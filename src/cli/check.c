@@ -6,11 +6,14 @@
  * cannot be read.
  */
 #include <getopt.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "dnsbl/dnsbl_detection.h"
+#include "dnsbl/dnsbl_zone.h"
 #include "engine/engine.h"
 #include "lib/dur.h"
 #include "lib/file.h"
@@ -49,6 +52,87 @@ check_print_limit(const struct conf *conf, const struct conf_limit *lim)
 	for (i = 0; i < lim->n_networks; i++)
 		printf(" %s", conf->networks[lim->networks[i]].name);
 	printf("\n");
+}
+
+/*
+ * The detection datasets of a check: empty, created on demand, freed at
+ * the end (the daemon keeps its own across reloads).
+ */
+struct check_dets {
+	struct dnsbl_detection *v[64];
+	size_t n;
+};
+
+static struct dnsbl_detection *
+check_det(void *arg, const struct conf_zone *zone, const struct conf_dataset *ds,
+    char *err, size_t errcap)
+{
+	struct check_dets *dets = arg;
+	struct dnsbl_detection *d;
+
+	(void)zone;
+	if (dets->n == sizeof(dets->v) / sizeof(dets->v[0])) {
+		snprintf(err, errcap, "too many detection datasets");
+		return NULL;
+	}
+	if ((d = dnsbl_detection_new(ds->name, 0x7f000002u, ds->txt, zone->ttl_s)) == NULL) {
+		snprintf(err, errcap, "out of memory");
+		return NULL;
+	}
+	dets->v[dets->n++] = d;
+	return d;
+}
+
+static void
+check_dets_free(struct check_dets *dets)
+{
+	size_t i;
+
+	for (i = 0; i < dets->n; i++)
+		dnsbl_detection_free(dets->v[i]);
+	dets->n = 0;
+}
+
+/*
+ * check_zones_load - load every zone and data file as the daemon would.
+ * Returns 0 with *out (NULL without zones), or 2 for a bad data file.
+ */
+static int
+check_zones_load(const struct conf *conf, struct check_dets *dets,
+    struct dnsbl_zones **out)
+{
+	char err[CONF_ERR_MAX];
+
+	*out = NULL;
+	if (conf->n_zones == 0)
+		return 0;
+	if (dnsbl_zones_build(conf, NULL, check_det, dets, NULL,
+	    (int64_t)time(NULL), out, err, sizeof(err)) != 0) {
+		fprintf(stderr, "relayguard: %s\n", err);
+		return 2;
+	}
+	return 0;
+}
+
+/* check_zones_print - each zone and the entries of each dataset. */
+static void
+check_zones_print(const struct conf *conf, const struct dnsbl_zones *zs)
+{
+	size_t i, j;
+
+	for (i = 0; zs != NULL && i < zs->n && i < conf->n_zones; i++) {
+		const struct conf_zone *zone = &conf->zones[i];
+
+		printf("zone %s: ttl %u, %zu datasets\n", zone->name, zone->ttl_s,
+		    zone->n_datasets);
+		for (j = 0; j < zone->n_datasets && j < zs->z[i].n_ds; j++) {
+			const struct conf_dataset *ds = &zone->datasets[j];
+
+			printf("  dataset %s: %s%s%s, %zu entries\n", ds->name, ds->type,
+			    ds->file ? " " : "", ds->file ? ds->file : "",
+			    dnsbl_ds_count(zs->z[i].ds[j]));
+		}
+	}
 }
 
 /* check_readable - a named file must be readable; 0 or 1 (runtime). */
@@ -104,11 +188,13 @@ check_main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *path = CONF_DEFAULT_PATH;
+	struct check_dets dets = { .n = 0 };
+	struct dnsbl_zones *zones;
 	struct engine *engine;
 	struct conf *conf;
 	char err[CONF_ERR_MAX];
 	int c, rc = 0;
-	size_t i, j;
+	size_t i;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -137,6 +223,11 @@ check_main(int argc, char **argv)
 		return 2;
 	}
 	engine_free(engine);
+	if (check_zones_load(conf, &dets, &zones) != 0) {
+		conf_free(conf);
+		check_dets_free(&dets);
+		return 2;
+	}
 
 	printf("config %s: ok\n", path);
 	check_print_strv("listen.policy", &conf->listen_policy);
@@ -165,20 +256,9 @@ check_main(int argc, char **argv)
 	if (conf->detection_notify_command != NULL)
 		rc |= check_readable("detection.notify_command",
 		    conf->detection_notify_command);
-	for (i = 0; i < conf->n_zones; i++) {
-		const struct conf_zone *zone = &conf->zones[i];
-
-		printf("zone %s: ttl %u, %zu datasets\n", zone->name, zone->ttl_s,
-		    zone->n_datasets);
-		for (j = 0; j < zone->n_datasets; j++) {
-			const struct conf_dataset *ds = &zone->datasets[j];
-
-			printf("  dataset %s: %s%s%s\n", ds->name, ds->type,
-			    ds->file ? " " : "", ds->file ? ds->file : "");
-			if (ds->file != NULL)
-				rc |= check_readable("zone dataset file", ds->file);
-		}
-	}
+	check_zones_print(conf, zones);
+	dnsbl_zones_unref(zones);
+	check_dets_free(&dets);
 	if (rc == 0)
 		rc = check_overrides(conf);
 	conf_free(conf);

@@ -4,6 +4,9 @@
 rc=0
 golden_diff check-ok tests/golden/check_ok.ref $RG check -c tests/golden/replay.conf || rc=1
 golden_diff check-example tests/golden/check_example.ref $RG check -c etc/relayguard.conf || rc=1
+# A zone with a data file: entries counted; a broken data file: file:line, exit 2.
+golden_diff check-zone tests/golden/check_zone.ref $RG check -c tests/golden/check_zone_ok.conf || rc=1
+golden_diff check-zone-bad tests/golden/check_zone_bad.ref $RG check -c tests/golden/check_zone.conf || rc=1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 printf 'limit "x" { key = "customer"; count = "messages"; rate = "10/1h"; action = "defer"; colour = "blue"; }\n' >"$tmp/unknown.conf"
