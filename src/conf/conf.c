@@ -23,6 +23,7 @@
  * freed by conf_free(), also after a failed load (the partial struct is
  * always consistent: counts match what is allocated).
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -41,7 +42,7 @@
 #define CONF_NAME_MAX 63
 #define CONF_DEFV_MAX 4
 
-static conf_set_fn conf_set_block, conf_set_named;
+static conf_set_fn conf_set_block, conf_set_named, conf_set_prob;
 static conf_add_fn conf_add_network, conf_add_limit, conf_add_zone,
     conf_add_dataset;
 
@@ -59,6 +60,7 @@ static const struct conf_range conf_r_budget = { 1, 100000 };
 static const struct conf_range conf_r_instance = { 1000, 86400000 };
 static const struct conf_range conf_r_burst = { 0, 0xffffffffu };
 static const struct conf_range conf_r_v6prefix = { 0, 128 };
+static const struct conf_range conf_r_min_messages = { 1, 1000 };
 
 #define R(f) offsetof(struct conf, f)
 #define N(f) offsetof(struct conf_network, f)
@@ -140,6 +142,12 @@ static const struct conf_key conf_keys[] = {
 	    R(detection_on_compromise), "hold", NULL },
 	{ "detection.notify_command", conf_set_str, CONF_SC_ROOT,
 	    R(detection_notify_command), NULL, conf_check_path },
+	{ "detection.alpha", conf_set_prob, CONF_SC_ROOT, R(detection_alpha),
+	    "0.001", NULL },
+	{ "detection.beta", conf_set_prob, CONF_SC_ROOT, R(detection_beta),
+	    "0.01", NULL },
+	{ "detection.min_messages", conf_set_uint, CONF_SC_ROOT,
+	    R(detection_min_messages), "1", &conf_r_min_messages },
 
 	{ "feed", conf_set_block, CONF_SC_ROOT, 0, NULL, NULL },
 	{ "feed.maillog", conf_set_str, CONF_SC_ROOT, R(feed_maillog), NULL,
@@ -235,6 +243,30 @@ conf_strv_free(struct conf_strv *v)
 	xfree(v->v);
 	v->v = NULL;
 	v->n = 0;
+}
+
+/*
+ * conf_set_prob - an error rate of the detection test (doc/detection.md):
+ * a number strictly between 0 and 0.5, as "0.001" or "1e-3".
+ */
+static int
+conf_set_prob(struct conf_ctx *ctx, const struct conf_key *k,
+    const struct ucl_node *n, void *base)
+{
+	char show[56], *end;
+	double v;
+
+	if (!ucl_is_scalar(n) || strlen(n->str) != n->str_len)
+		return conf_fail(ctx, ERR_INVAL, n->line, "expects a number");
+	errno = 0;
+	v = strtod(n->str, &end);
+	if (n->str_len == 0 || *end != '\0' || errno != 0 || !(v > 0) ||
+	    !(v < 0.5))
+		return conf_fail(ctx, ERR_INVAL, n->line,
+		    "\"%s\" is not a number above 0 and below 0.5",
+		    conf_show(n->str, n->str_len, show));
+	*(double *)((char *)base + k->off) = v;
+	return 0;
 }
 
 /* ---- blocks ---- */

@@ -142,6 +142,9 @@ struct conf {
 	bool detection_enabled;
 	unsigned detection_on_compromise;	/* CONF_ON_* bits */
 	char *detection_notify_command;
+	double detection_alpha;		/* SPRT false positive rate */
+	double detection_beta;		/* SPRT false negative rate */
+	unsigned detection_min_messages;	/* no incident before (SPRT) */
 
 	/* feed { } */
 	char *feed_maillog;

@@ -298,11 +298,13 @@ engine_new(const struct conf *conf, char *err, size_t errcap)
 		goto fail;
 	if (subject_tab_init(&e->subjects, seed) != 0 ||
 	    instance_tab_init(&e->instances, ENGINE_INSTANCES_MAX,
-	    seed * 0x9e3779b97f4a7c15ull) != 0) {
+	    seed * 0x9e3779b97f4a7c15ull) != 0 ||
+	    engine_detect_init(e, seed) != 0) {
 		if (errcap > 0)
 			snprintf(err, errcap, "engine: %s", err_str(ERR_NOMEM));
 		goto fail;
 	}
+	engine_detect_conf(e, conf);
 	return e;
 fail:
 	engine_free(e);
@@ -316,6 +318,7 @@ engine_free(struct engine *e)
 		return;
 	subject_tab_fini(&e->subjects);
 	instance_tab_fini(&e->instances);
+	engine_detect_fini(e);
 	overrides_free(e->ov);
 	engine_rules_free(e->rules);
 	xfree(e->buf);
@@ -380,6 +383,7 @@ engine_set_conf(struct engine *e, const struct conf *conf, char *err,
 	e->rules = nr;
 	engine_rules_free(old);
 	e->ov_idle_us = engine_ov_idle(nr, e->ov);
+	engine_detect_conf(e, conf);
 	return 0;
 }
 
@@ -467,6 +471,7 @@ engine_expire(struct engine *e, int64_t now_us)
 		idle = e->ov_idle_us;
 	instance_expire(&e->instances, now_us - e->rules->instance_ttl_us);
 	subject_expire(&e->subjects, now_us - idle);
+	detect_expire(&e->det.tab, now_us - ENGINE_DETECT_IDLE_US);
 }
 
 size_t

@@ -7,8 +7,8 @@
  * The same engine thus gives the same decisions online and offline.
  *
  * Order of judgement (SPEC section 3): exempt networks; authentication
- * (require_auth); open incidents and detection (added by the detection
- * issue, not here yet); limits; otherwise DUNNO.  In detail:
+ * (require_auth); open incidents; limits; detection; otherwise DUNNO.
+ * In detail:
  *
  *   1. The client address is classified by the longest configured prefix
  *      (IPv4 and IPv6).  A client in an exempt network: DUNNO, rule
@@ -19,7 +19,14 @@
  *      A relay request from a require_auth network without sasl_username:
  *      "REJECT 5.7.1 ..." telling the user to submit on port 587 with SMTP
  *      authentication, rule "require_auth".
- *   3. Limits, for the outbound roles (submission, relay) only; inbound
+ *   3. Open incidents (detection.enabled, outbound roles, protocol
+ *      states RCPT, DATA and END-OF-MESSAGE): a customer with an open
+ *      incident whose on_compromise has reject gets "REJECT 5.7.1
+ *      relayguard: incident N: ...", else with hold "HOLD relayguard:
+ *      incident N: ...; message held for review", rule "incident"; the
+ *      message is listed under the incident (by instance, and by the
+ *      queue_id that END-OF-MESSAGE carries) and no limit is judged.
+ *   4. Limits, for the outbound roles (submission, relay) only; inbound
  *      mail is never limited.  A limit with `networks` applies when the
  *      client's network is one of them.  A limit without applies to
  *      clients in every non-exempt network and to authenticated
@@ -31,7 +38,17 @@
  *      limit: DUNNO, rule "override_exempt"; one with LIMIT=RATE replaces
  *      that limit's rate for requests whose value of that limit's key
  *      matches (ASCII case ignored).
- *   4. Otherwise DUNNO, rule "".
+ *   5. Detection (detection.enabled, outbound): a message accepted so
+ *      far is observed (its first request: volume, sender, HELO, client
+ *      network, hour; each RCPT: recipient and domain novelty) and the
+ *      customer's SPRT updated (detect.h, doc/detection.md).  When it
+ *      decides "compromised" an incident opens (once: not again while
+ *      one is open for the customer), the incident callback runs, and
+ *      with hold or reject this request already gets the incident's
+ *      answer (the limits it passed stay counted).
+ *   6. Otherwise DUNNO, rule "" (or "override_exempt", see above).
+ *
+ * An overrides entry marked exempt lifts the limits, not detection.
  *
  * The customer (verdict.customer, SPEC section 6) is the value of the
  * first non-empty attribute of customer_key; for client_address an IPv6
@@ -75,6 +92,12 @@
  * tables are in the CPU cache, and a few cache misses more (about 1.2 us
  * measured) with a million customers.
  *
+ * Detection memory (detect.h): about 300 bytes per customer seen by
+ * detection, about 1.1 KiB more while its test leans to "compromised";
+ * a 64K-entry queue ID map (3 MiB) made at the first log record;
+ * incidents as incident.h says.  A customer without detection activity
+ * costs one more hash lookup per request and no allocation.
+ *
  * Not thread-safe: one engine per event loop.
  */
 #ifndef RG_ENGINE_ENGINE_H
@@ -85,6 +108,7 @@
 #include <stdint.h>
 
 #include "conf/conf.h"
+#include "proto/maillog.h"
 #include "proto/policy_req.h"
 #include "store/store.h"
 
@@ -155,9 +179,11 @@ void engine_default_verdict(const struct engine *engine, struct engine_verdict *
  * engine_expire - forget finished messages (idle longer than
  * policy.instance_ttl) and keys idle for so long that every one of their
  * limit windows is empty again (the longest period, or bucket refill
- * time, of any limit or override), with their attempt counts.  Cost:
- * O(what it drops).  Idle time is kept to the second for messages and to
- * the minute for keys, so either may go up to that much later.
+ * time, of any limit or override), with their attempt counts, and
+ * detection baselines idle for 30 days (without an open incident; a
+ * bounded slice of them per call).  Cost: O(what it drops).  Idle
+ * time is kept to the second for messages and to the minute for keys,
+ * so either may go up to that much later.
  */
 void engine_expire(struct engine *engine, int64_t now_us);
 
@@ -204,6 +230,9 @@ int engine_customer_usage(const struct engine *engine, const char *customer,
  * sasl_username, client_address, sender, sender_domain); value a
  * versioned little-endian record of the key's last use and, per limit,
  * its name, count, rate, attempts, refusals and window, bucket or set.
+ * Detection: "det/CUSTOMER", a versioned record of the customer's
+ * baseline, SPRT and open incident (detect.c); "det!next", the next
+ * incident id (u64), so that ids never go back.
  */
 int engine_save(struct engine *engine, struct store *store, bool all);
 
@@ -223,5 +252,129 @@ int engine_snapshot_iterate(void *engine, struct store *store, store_emit_fn emi
  * store's error (ERR_NOMEM).
  */
 int engine_restore(struct engine *engine, struct store *store);
+
+/*
+ * Detection and incidents (SPEC section 4, doc/detection.md).
+ *
+ * An incident as the callbacks and the listing see it.  Every pointer
+ * borrows from the engine and is valid only during the callback (or
+ * until the next engine call, for engine_incident_get()).
+ */
+struct engine_incident {
+	uint64_t id;			/* from 1, increasing, persisted */
+	const char *customer;		/* the customer key (SPEC section 6) */
+	int64_t opened_us;
+	int64_t released_us;		/* 0: open */
+	const char *reason;		/* "sprt", "complaint" */
+	const char *evidence;		/* a JSON object (detect_evidence.c) */
+	const char *client_addrs[10];	/* up to 10 client addresses seen */
+	size_t n_client_addrs;
+	unsigned actions;		/* CONF_ON_*: on_compromise */
+	uint64_t n_held;		/* messages held under it */
+};
+
+/*
+ * Called once when an incident opens (released_us == 0) and once when
+ * it is released, so that the caller carries out `list` and `notify`
+ * and reports it; must not call back into the engine.
+ */
+typedef void (*engine_incident_fn)(void *ctx,
+    const struct engine_incident *inc);
+
+/* One held message of an incident: queue_id "" when not known. */
+typedef void (*engine_held_fn)(void *ctx, const char *queue_id,
+    const char *instance, int64_t held_us);
+
+struct incidents_db;
+
+/* engine_set_incident_fn - set (fn NULL: clear) the incident callback. */
+void engine_set_incident_fn(struct engine *engine, engine_incident_fn fn,
+    void *ctx);
+
+/*
+ * engine_set_incidents_db - write incidents, held messages and releases
+ * through to db (store/incidents.h) as they happen, each committed
+ * before the answer that follows it is returned (db borrowed; NULL:
+ * none).  A write that fails is logged and the decision stands.
+ */
+void engine_set_incidents_db(struct engine *engine, struct incidents_db *db);
+
+/*
+ * engine_load_incidents - read every incident and held message from db
+ * into the engine (at startup, after engine_restore()): open incidents
+ * hold again, ids go on after the highest.  Returns 0, ERR_NOMEM or the
+ * database's error.
+ */
+int engine_load_incidents(struct engine *engine, struct incidents_db *db);
+
+/*
+ * engine_observe_log - one parsed Postfix log record (proto/maillog.h)
+ * at now_us: smtpd client= lines link a queue ID to its customer
+ * (sasl_username, else the client address as customer_key says);
+ * END-OF-MESSAGE requests with queue_id do so too.  Delivery lines
+ * become outcomes of that customer's messages (sent, dsn 5.1.x unknown
+ * user, other bounces, a deferral once a message), hold: lines naming
+ * "relayguard: incident N" list their queue ID under incident N.  When
+ * the engine has judged no policy request at all (a plain log replayed
+ * alone), qmgr from= and delivery lines also stand for the messages and
+ * recipients (log-only mode).  Records of other kinds, of clients
+ * neither authenticated nor in a configured network, or with queue IDs
+ * never linked, are ignored.  Returns 0, or ERR_NOMEM (nothing noted).
+ */
+int engine_observe_log(struct engine *engine, const struct maillog_rec *rec,
+    int64_t now_us);
+
+/*
+ * engine_observe_complaint - an abuse complaint (ARF) about a customer,
+ * named by its customer key or by a client address last seen for it.
+ * A strong signal (detection.complaint_llr): with a little other
+ * evidence it opens an incident, reason "complaint".  Returns 0, or
+ * ERR_NOENT when no such customer is tracked.
+ */
+int engine_observe_complaint(struct engine *engine,
+    const char *customer_or_addr, int64_t now_us);
+
+/*
+ * engine_incident_release - end incident id at now_us: its customer's
+ * mail flows again (its test starts afresh), fn (may be NULL) is called
+ * for every held message listed (for `postsuper -H QUEUEID`), then the
+ * incident callback.  Returns 0, ERR_NOENT (no such incident in memory)
+ * or ERR_EXIST (already released).
+ */
+int engine_incident_release(struct engine *engine, uint64_t id, int64_t now_us,
+    engine_held_fn fn, void *ctx);
+
+/*
+ * engine_incident_list - call fn for every incident in memory, in id
+ * order (open_only: only open ones).  Returns how many.
+ */
+size_t engine_incident_list(const struct engine *engine, bool open_only,
+    engine_incident_fn fn, void *ctx);
+
+/*
+ * engine_incident_held - call fn for each listed held message of
+ * incident id, oldest first.  Returns 0 or ERR_NOENT.
+ */
+int engine_incident_held(const struct engine *engine, uint64_t id,
+    engine_held_fn fn, void *ctx);
+
+/* Detection state of one customer, for the HTTP API and dashboard. */
+struct engine_risk {
+	double llr;			/* S of the SPRT now */
+	double threshold;		/* A */
+	unsigned messages;		/* observed since the test started */
+	uint32_t total_messages;	/* observed ever (saturating) */
+	uint64_t incident;		/* open incident id, 0: none */
+};
+
+/*
+ * engine_customer_risk - the detection state of customer.  Returns 0 or
+ * ERR_NOENT (not tracked by detection).
+ */
+int engine_customer_risk(const struct engine *engine, const char *customer,
+    struct engine_risk *out);
+
+/* engine_detect_count - customers tracked by detection. */
+size_t engine_detect_count(const struct engine *engine);
 
 #endif

@@ -16,7 +16,9 @@
 #include <stdint.h>
 
 #include "conf/conf.h"
+#include "engine/detect.h"
 #include "engine/engine.h"
+#include "engine/incident.h"
 #include "engine/instance.h"
 #include "engine/limit.h"
 #include "engine/subject.h"
@@ -27,6 +29,8 @@
 #define ENGINE_LIMITS_MAX 4096
 #define ENGINE_INSTANCES_MAX (256u << 10)
 #define ENGINE_INSTANCE_TTL_MS 3600000ull	/* when the conf gives 0 */
+/* A customer's detection baseline is forgotten after 30 idle days. */
+#define ENGINE_DETECT_IDLE_US (30LL * 86400 * 1000000)
 
 /* Protocol states (policy attribute protocol_state), as small codes. */
 enum engine_state {
@@ -40,6 +44,13 @@ enum engine_state {
 	ENGINE_ST_VRFY,
 	ENGINE_ST_ETRN
 };
+
+/* instance flags beyond INSTANCE_MSG_*: detection's marks. */
+#define ENGINE_IN_DETECTED 0x04		/* the message was observed */
+#define ENGINE_IN_HELD 0x08		/* held (or rejected) by an incident */
+
+/* The "limit" behind an answer given because of an open incident. */
+#define ENGINE_LIMIT_INCIDENT (INSTANCE_NO_LIMIT - 1)
 
 /* A verdict's action: 0 is DUNNO, then conf_action + 1 (by severity). */
 #define ENGINE_ACT_NONE 0
@@ -79,6 +90,34 @@ struct engine_rules {
 	const char *default_action;	/* borrowed or static */
 };
 
+struct engine_qmap;
+
+/* Detection and incidents (engine_detect.c). */
+struct engine_det {
+	bool on;			/* detection.enabled */
+	unsigned actions;		/* detection.on_compromise */
+	struct detect_params params;
+	struct detect_tab tab;
+	struct incident_tab incidents;
+	engine_incident_fn fn;		/* borrowed callback, NULL: none */
+	void *fn_ctx;
+	struct incidents_db *db;	/* borrowed, NULL: none */
+	struct engine_qmap *qmap;	/* owned, made at first use */
+	bool policy_seen;		/* judged an outbound message */
+	bool next_dirty;		/* incidents.next_id not saved yet */
+};
+
+/* What engine_judge tells detection about one request. */
+struct engine_det_req {
+	const struct policy_req *req;
+	const char *customer;		/* verdict.customer */
+	size_t customer_len;
+	const struct ipaddr *addr;	/* NULL: none parsed */
+	struct instance *in;		/* NULL: no instance attribute */
+	uint8_t state;			/* enum engine_state */
+	int64_t now;
+};
+
 struct engine {
 	struct engine_rules *rules;	/* owned */
 	struct overrides *ov;		/* owned, NULL: none */
@@ -87,6 +126,7 @@ struct engine {
 	struct instance_tab instances;
 	uint8_t *buf;			/* owned: record encoding buffer */
 	size_t buf_cap;
+	struct engine_det det;
 };
 
 /*
@@ -112,5 +152,75 @@ enum limit_kind engine_limit_kind(const struct conf_limit *lim);
 
 /* engine_key_tag - a short fixed name per key kind, for store keys. */
 const char *engine_key_tag(unsigned kind);
+
+/*
+ * engine_detect_init, _fini, _conf - detection's part of engine_new(),
+ * engine_free() and engine_set_conf() (the parameters from conf).
+ */
+int engine_detect_init(struct engine *e, uint64_t seed);
+void engine_detect_fini(struct engine *e);
+void engine_detect_conf(struct engine *e, const struct conf *conf);
+
+/*
+ * engine_detect_gate - step 3 of the order of judgement: the action of
+ * the customer's open incident (ENGINE_ACT(CONF_ACTION_HOLD or _REJECT))
+ * with the message listed under it, or ENGINE_ACT_NONE.
+ */
+uint8_t engine_detect_gate(struct engine *e, const struct engine_det_req *x);
+
+/*
+ * engine_detect_observe - step 5: observe an accepted request; the
+ * action of an incident it opened (as above) or ENGINE_ACT_NONE.  An
+ * allocation failure only thins detection (never the answer).
+ */
+uint8_t engine_detect_observe(struct engine *e, const struct engine_det_req *x);
+
+/*
+ * engine_detect_answer - the verdict text of customer's incident for
+ * act, rule "incident".
+ */
+void engine_detect_answer(const struct engine *e, const char *customer,
+    uint8_t act, struct engine_verdict *out);
+
+/*
+ * engine_detect_open - open an incident for c (reason "sprt",
+ * "complaint") at now, client address addr (may be NULL): evidence,
+ * database, log, callback; c's test restarts.  NULL on ENOMEM.
+ */
+struct incident *engine_detect_open(struct engine *e, struct detect_cust *c,
+    const char *reason, const struct ipaddr *addr, int64_t now);
+
+/*
+ * engine_detect_qmap_link - note that queue ID qid (len bytes) is a
+ * message of the customer with detection hash cust, from client addr
+ * (may be NULL), authenticated or not (engine_detect_log.c).
+ */
+void engine_detect_qmap_link(struct engine *e, const char *qid, size_t len,
+    uint64_t cust, const struct ipaddr *addr, bool sasl, int64_t now);
+
+/* engine_detect_qmap_free - free the queue ID map. */
+void engine_detect_qmap_free(struct engine *e);
+
+/*
+ * engine_detect_note_addr - remember that client addr sent for cust
+ * (for complaints naming an address); engine_detect_by_addr - the
+ * customer last seen at addr, or NULL.
+ */
+void engine_detect_note_addr(struct engine *e, const struct ipaddr *addr,
+    uint64_t cust);
+struct detect_cust *engine_detect_by_addr(struct engine *e,
+    const struct ipaddr *addr);
+
+/*
+ * engine_detect_save, _snapshot, _record - detection's records in
+ * engine_save(), engine_snapshot_iterate() and engine_restore()
+ * (engine_persist.c calls them).  _record returns 1 when the record was
+ * detection's (handled), 0 when not, or ERR_NOMEM.
+ */
+int engine_detect_save(struct engine *e, struct store *store, bool all);
+int engine_detect_snapshot(struct engine *e, struct store *store,
+    store_emit_fn emit);
+int engine_detect_record(struct engine *e, const char *key, size_t klen,
+    const void *val, size_t vlen);
 
 #endif

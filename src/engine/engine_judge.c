@@ -314,6 +314,10 @@ judge_answer(const struct judge *j, uint8_t act, uint16_t li)
 	const char *head, *tail = "";
 	size_t i;
 
+	if (act != ENGINE_ACT_NONE && li == ENGINE_LIMIT_INCIDENT) {
+		engine_detect_answer(j->e, j->out->customer, act, j->out);
+		return;
+	}
 	if (act == ENGINE_ACT_NONE || li >= j->r->n_limits) {
 		judge_set(j->out, "DUNNO", "");
 		return;
@@ -562,17 +566,24 @@ judge_worst(const struct judge *j, size_t n, uint8_t *worst, uint16_t *wl,
 	}
 }
 
+/*
+ * Steps 3 to 5 for one request of a message: the message record and
+ * the dedup of repeated requests, an open incident, the limits (unless
+ * an exempt override lifts them), detection.
+ */
 static int
 judge_limits(struct judge *j, enum engine_role role)
 {
 	const struct policy_str *iv, *ca, *rcpt;
 	struct instance *in = NULL;
 	const struct instance_answer *a;
-	uint8_t worst = ENGINE_ACT_NONE, sticky = ENGINE_ACT_NONE;
+	struct engine_det_req x;
+	uint8_t worst = ENGINE_ACT_NONE, sticky = ENGINE_ACT_NONE, act;
 	uint16_t wl = INSTANCE_NO_LIMIT, sl = INSTANCE_NO_LIMIT;
 	bool created, msg_event, msg_first, refused, keep = false, sasl;
+	bool limits, det, exempt = false;
 	uint64_t rfp = 0, h;
-	size_t i, n;
+	size_t i, n = 0;
 	unsigned k;
 	int rc;
 
@@ -584,13 +595,17 @@ judge_limits(struct judge *j, enum engine_role role)
 		if (judge_applies(j, i, role, sasl))
 			break;
 	}
-	if (i == j->r->n_limits)
+	limits = i < j->r->n_limits;
+	det = j->e->det.on && j->out->customer[0] != '\0';
+	if (!limits && !det)
 		return 0;
-	for (k = 0; k < SUBJECT_KINDS; k++) {
-		if (j->ov[k] != NULL && j->ov[k]->exempt) {
-			judge_set(j->out, "DUNNO", "override_exempt");
-			return 0;
-		}
+	for (k = 0; limits && k < SUBJECT_KINDS; k++) {
+		if (j->ov[k] != NULL && j->ov[k]->exempt)
+			exempt = true;
+	}
+	if (exempt && !det) {
+		judge_set(j->out, "DUNNO", "override_exempt");
+		return 0;
 	}
 	if ((rcpt = policy_req_get(j->req, PA_RECIPIENT)) != NULL)
 		rfp = judge_fp64(rcpt->ptr, rcpt->len, JUDGE_SEED_RCPT);
@@ -606,6 +621,8 @@ judge_limits(struct judge *j, enum engine_role role)
 			if (in->sticky_act > a->act)
 				judge_answer(j, in->sticky_act,
 				    in->sticky_limit);
+			else if (a->act == ENGINE_ACT_NONE && exempt)
+				judge_set(j->out, "DUNNO", "override_exempt");
 			else
 				judge_answer(j, a->act, a->limit);
 			return 0;
@@ -615,18 +632,42 @@ judge_limits(struct judge *j, enum engine_role role)
 			return rc;
 		keep = rc == 0;
 	}
+	memset(&x, 0, sizeof(x));
+	if (det) {
+		x.req = j->req;
+		x.customer = j->out->customer;
+		x.customer_len = strlen(j->out->customer);
+		x.addr = j->have_addr ? &j->addr : NULL;
+		x.in = in;
+		x.state = j->state;
+		x.now = j->now;
+	}
 	msg_event = in ? !(in->flags & INSTANCE_MSG_COUNTED) :
 	    j->state == ENGINE_ST_RCPT;
 	msg_first = in ? !(in->flags & INSTANCE_MSG_SEEN) : true;
-	if ((rc = judge_check(j, role, msg_event, msg_first, &n)) != 0)
-		return rc;
-	judge_worst(j, n, &worst, &wl, &sticky, &sl);
-	if (in != NULL && in->sticky_act > worst) {
-		worst = in->sticky_act;
-		wl = in->sticky_limit;
+	if (det && (act = engine_detect_gate(j->e, &x)) != ENGINE_ACT_NONE) {
+		/* Step 3: an open incident acts; no limit is judged. */
+		worst = sticky = act;
+		wl = sl = ENGINE_LIMIT_INCIDENT;
+		refused = true;
+	} else {
+		if (limits && !exempt &&
+		    (rc = judge_check(j, role, msg_event, msg_first, &n)) != 0)
+			return rc;
+		judge_worst(j, n, &worst, &wl, &sticky, &sl);
+		if (in != NULL && in->sticky_act > worst) {
+			worst = in->sticky_act;
+			wl = in->sticky_limit;
+		}
+		refused = worst >= ENGINE_ACT(CONF_ACTION_HOLD);
+		judge_commit(j, n, refused);
+		if (det && !refused && (act = engine_detect_observe(j->e,
+		    &x)) != ENGINE_ACT_NONE) {
+			/* Step 5: an incident opened on this very request. */
+			worst = sticky = act;
+			wl = sl = ENGINE_LIMIT_INCIDENT;
+		}
 	}
-	refused = worst >= ENGINE_ACT(CONF_ACTION_HOLD);
-	judge_commit(j, n, refused);
 	if (in != NULL) {
 		if (msg_event) {
 			in->flags |= INSTANCE_MSG_SEEN;
@@ -640,7 +681,10 @@ judge_limits(struct judge *j, enum engine_role role)
 		if (keep)
 			instance_answer_add(in, j->state, rfp, worst, wl);
 	}
-	judge_answer(j, worst, wl);
+	if (worst == ENGINE_ACT_NONE && exempt)
+		judge_set(j->out, "DUNNO", "override_exempt");
+	else
+		judge_answer(j, worst, wl);
 	return 0;
 }
 
@@ -687,7 +731,7 @@ engine_judge(struct engine *e, const struct policy_req *req, int64_t now_us,
 		    "require_auth");
 		return 0;
 	}
-	if (role == ENGINE_ROLE_INBOUND || j.r->n_limits == 0)
+	if (role == ENGINE_ROLE_INBOUND || (j.r->n_limits == 0 && !e->det.on))
 		return 0;
 	judge_keys(&j);
 	if ((rc = judge_limits(&j, role)) == 0)

@@ -20,6 +20,11 @@
  *
  * Deletions: a key that expired after it was saved is written as a
  * deletion (an empty value) at the next save, before the changed records.
+ *
+ * Detection: "det/" CUSTOMER, the record of detect_encode() (detect.c:
+ * versioned, skipped with a warning when unknown or damaged), and
+ * "det!next": u8 version (1), u64 the next incident id.  Deletions as
+ * above.
  */
 #include <stdio.h>
 #include <string.h>
@@ -164,7 +169,7 @@ engine_save(struct engine *e, struct store *store, bool all)
 		}
 	}
 	st->n_dirty = 0;
-	return 0;
+	return engine_detect_save(e, store, all);
 }
 
 int
@@ -186,7 +191,7 @@ engine_snapshot_iterate(void *ctx, struct store *store, store_emit_fn emit)
 		if (rc != 0)
 			return rc;
 	}
-	return 0;
+	return engine_detect_snapshot(e, store, emit);
 }
 
 /* The limit a stored state belongs to, or -1. */
@@ -275,6 +280,8 @@ persist_record(void *ctx, const void *key, size_t klen, const void *val,
 	uint64_t h;
 	int rc;
 
+	if ((rc = engine_detect_record(e, k, klen, val, vlen)) != 0)
+		return rc < 0 ? rc : 0;
 	if (klen <= PERSIST_PREFIX_LEN ||
 	    memcmp(k, PERSIST_PREFIX, PERSIST_PREFIX_LEN) != 0)
 		return 0;	/* not the engine's */
@@ -337,4 +344,176 @@ engine_restore(struct engine *e, struct store *store)
 
 	subject_sort(&e->subjects);
 	return rc;
+}
+
+#define DET_PREFIX "det/"
+#define DET_PREFIX_LEN 4
+#define DET_NEXT "det!next"
+#define DET_KEY_MAX (DET_PREFIX_LEN + DETECT_KEY_MAX)
+
+_Static_assert(DET_KEY_MAX <= STORE_KEY_MAX, "store key too short");
+
+static size_t
+det_key(const char *key, size_t len, char *buf)
+{
+	memcpy(buf, DET_PREFIX, DET_PREFIX_LEN);
+	memcpy(buf + DET_PREFIX_LEN, key, len);
+	return DET_PREFIX_LEN + len;
+}
+
+/* The record of c into e->buf (a customer record is under 512 bytes). */
+static int
+det_encode(struct engine *e, const struct detect_cust *c, size_t *len)
+{
+	uint8_t *buf;
+
+	if (e->buf_cap < 1024) {
+		if ((buf = xrealloc(e->buf, 1024)) == NULL)
+			return ERR_NOMEM;
+		e->buf = buf;
+		e->buf_cap = 1024;
+	}
+	struct codec_out o = { e->buf, e->buf_cap, 0, false };
+
+	detect_encode(c, &o);
+	if (o.overflow)
+		return ERR_TOOBIG;
+	*len = o.len;
+	return 0;
+}
+
+static int
+det_put(struct engine *e, struct store *store, struct detect_cust *c)
+{
+	char key[DET_KEY_MAX];
+	size_t vlen;
+	int rc;
+
+	if ((rc = det_encode(e, c, &vlen)) != 0)
+		return rc;
+	rc = store_put(store, key, det_key(c->key, c->klen, key), e->buf,
+	    vlen);
+	if (rc == 0)
+		detect_clean(&e->det.tab, c);
+	return rc;
+}
+
+static int
+det_put_next(struct engine *e, struct store *store, store_emit_fn emit)
+{
+	uint8_t v[9];
+	struct codec_out o = { v, sizeof(v), 0, false };
+
+	codec_put_u8(&o, 1);
+	codec_put_u64(&o, e->det.incidents.next_id, 8);
+	if (emit != NULL)
+		return emit(store, DET_NEXT, sizeof(DET_NEXT) - 1, v, o.len);
+	return store_put(store, DET_NEXT, sizeof(DET_NEXT) - 1, v, o.len);
+}
+
+int
+engine_detect_save(struct engine *e, struct store *store, bool all)
+{
+	struct detect_tab *t = &e->det.tab;
+	struct detect_gone *g;
+	struct detect_cust *c;
+	char key[DET_KEY_MAX];
+	size_t pos = 0;
+	uint32_t i;
+	int rc;
+
+	while ((g = t->gone) != NULL) {
+		rc = store_put(store, key, det_key(g->key, g->klen, key),
+		    NULL, 0);
+		if (rc != 0)
+			return rc;
+		t->gone = g->next;
+		xfree(g);
+	}
+	if (all || e->det.next_dirty) {
+		if ((rc = det_put_next(e, store, NULL)) != 0)
+			return rc;
+		e->det.next_dirty = false;
+	}
+	if (all || t->dirty_lost) {
+		while ((c = htab_next(&t->tab, &pos)) != NULL) {
+			if ((rc = det_put(e, store, c)) != 0)
+				return rc;
+		}
+		t->dirty_lost = false;
+	} else {
+		for (i = 0; i < t->n_dirty; i++) {
+			if (t->dirty[i] != NULL &&
+			    (rc = det_put(e, store, t->dirty[i])) != 0)
+				return rc;	/* the rest stays dirty */
+		}
+	}
+	t->n_dirty = 0;
+	return 0;
+}
+
+int
+engine_detect_snapshot(struct engine *e, struct store *store,
+    store_emit_fn emit)
+{
+	struct detect_cust *c;
+	char key[DET_KEY_MAX];
+	size_t pos = 0, vlen;
+	int rc;
+
+	if (e->det.incidents.next_id > 1 &&
+	    (rc = det_put_next(e, store, emit)) != 0)
+		return rc;
+	while ((c = htab_next(&e->det.tab.tab, &pos)) != NULL) {
+		if ((rc = det_encode(e, c, &vlen)) != 0)
+			return rc;
+		rc = emit(store, key, det_key(c->key, c->klen, key), e->buf,
+		    vlen);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+engine_detect_record(struct engine *e, const char *k, size_t klen,
+    const void *val, size_t vlen)
+{
+	struct codec_in in = { val, vlen, 0, false };
+	struct detect_cust *c;
+	uint64_t next;
+	int rc;
+
+	if (klen == sizeof(DET_NEXT) - 1 && memcmp(k, DET_NEXT, klen) == 0) {
+		if (vlen == 0)
+			return 1;
+		if (codec_get_u8(&in) != 1 ||
+		    (next = codec_get_u64(&in, 8), in.bad) || next == 0) {
+			log_warn("engine: record %s damaged; skipped",
+			    DET_NEXT);
+			return 1;
+		}
+		if (next > e->det.incidents.next_id)
+			e->det.incidents.next_id = next;
+		return 1;
+	}
+	if (klen <= DET_PREFIX_LEN || memcmp(k, DET_PREFIX, DET_PREFIX_LEN))
+		return 0;
+	k += DET_PREFIX_LEN;
+	klen -= DET_PREFIX_LEN;
+	if (vlen == 0) {
+		c = detect_find(&e->det.tab, k, klen,
+		    detect_hash(&e->det.tab, k, klen));
+		if (c != NULL) {
+			c->flags &= (uint8_t)~DETECT_F_SAVED;
+			detect_remove(&e->det.tab, c);
+		}
+		return 1;
+	}
+	rc = detect_decode(&e->det.tab, k, klen, &in, &c);
+	if (rc == ERR_MALFORMED)
+		log_warn("engine: detection record of %.*s malformed or of "
+		    "an unknown version; skipped", (int)(klen > 80 ? 80 : klen),
+		    k);
+	return rc == ERR_NOMEM ? rc : 1;
 }

@@ -274,6 +274,9 @@ test_defaults(void **state)
 	assert_false(c->detection_enabled);
 	assert_int_equal(c->detection_on_compromise, CONF_ON_HOLD);
 	assert_null(c->detection_notify_command);
+	assert_true(c->detection_alpha == 0.001);
+	assert_true(c->detection_beta == 0.01);
+	assert_int_equal(c->detection_min_messages, 1);
 	assert_null(c->feed_maillog);
 	assert_int_equal(c->n_zones, 0);
 	assert_null(c->user);
@@ -323,7 +326,8 @@ test_values(void **state)
 	    "time_budget = 1s; ipv6_customer_prefix = 0; overrides = "
 	    "etc/overrides.map; instance_ttl = 1d }\n"
 	    "detection { enabled = on; on_compromise = [reject, list, notify]; "
-	    "notify_command = /bin/true }\n"
+	    "notify_command = /bin/true; alpha = 1e-4; beta = \"0.05\"; "
+	    "min_messages = 3 }\n"
 	    "feed { syslog = \"unix:/run/rg/syslog\" }\n"
 	    "zone \"BL.Example.TEST.\" { ttl = 5m; soa = \"ns1.x.test hostmaster.x.test\"; "
 	    "allow_transfer = [\"192.0.2.0/24\", \"2001:db8::53\"]; "
@@ -377,6 +381,9 @@ test_values(void **state)
 	assert_true(c->detection_enabled);
 	assert_int_equal(c->detection_on_compromise,
 	    CONF_ON_REJECT | CONF_ON_LIST | CONF_ON_NOTIFY);
+	assert_true(c->detection_alpha == 1e-4);
+	assert_true(c->detection_beta == 0.05);
+	assert_int_equal(c->detection_min_messages, 3);
 	assert_string_equal(c->feed_syslog, "unix:/run/rg/syslog");
 	assert_string_equal(c->zones[0].name, "bl.example.test");
 	assert_int_equal(c->zones[0].ttl_s, 300);
@@ -543,6 +550,16 @@ static const struct {
 	  ERR_INVAL, "t.conf:1: network.a.require_auth: ", "not a boolean" },
 	{ "bool list", "detection { enabled = [true] }", ERR_INVAL,
 	  "t.conf:1: detection.enabled: ", "expects true or false" },
+	{ "alpha too big", "detection { alpha = 0.5 }", ERR_INVAL,
+	  "t.conf:1: detection.alpha: ", "above 0 and below 0.5" },
+	{ "beta zero", "detection { beta = 0 }", ERR_INVAL,
+	  "t.conf:1: detection.beta: ", "\"0\" is not a number" },
+	{ "alpha word", "detection { alpha = low }", ERR_INVAL,
+	  "t.conf:1: detection.alpha: ", "\"low\" is not a number" },
+	{ "alpha list", "detection { alpha = [0.1] }", ERR_INVAL,
+	  "t.conf:1: detection.alpha: ", "expects a number" },
+	{ "min_messages zero", "detection { min_messages = 0 }", ERR_INVAL,
+	  "t.conf:1: detection.min_messages: ", "from 1 to 1000" },
 	{ "customer_key bad", "customer_key = [\"sasl_username\", \"login\"]",
 	  ERR_INVAL, "t.conf:1: customer_key: ", "\"login\": not a policy attribute" },
 	{ "customer_key empty", "customer_key = []", ERR_INVAL,
