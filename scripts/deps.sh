@@ -4,11 +4,15 @@
 set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev libevent-dev libcmocka-dev
 libhiredis-dev libc-ares-dev libsqlite3-dev zlib1g-dev postfix swaks dnsutils
-redis-server nsd rbldnsd postfwd procps iproute2 python3"
+redis-server nsd rbldnsd postfwd procps iproute2 python3
+curl chromium prometheus nodejs"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
+# The browser test needs npm; nodejs from NodeSource ships it, Debian's
+# nodejs does not (and Debian's npm conflicts with NodeSource's nodejs).
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 echo "deps: installing:$missing"
 SUDO=""

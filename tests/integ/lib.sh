@@ -435,6 +435,56 @@ swaks_send() {
 	case $last in 2*) return 0 ;; *) return 1 ;; esac
 }
 
+# ---------------------------------------------------------------- HTTP API
+#
+#   rg_http_conf FILE [EXTRA]  rg_conf plus listen.http on $RG_HTTP_PORT,
+#                      listen.dns on $RG_DNS_PORT, http.token_file
+#                      $T/api.token (holding $RG_TOKEN) and a zone
+#                      bl.rg-integ.test with a detection dataset; EXTRA
+#                      (limits, a detection { } replacing rg_conf's) appended
+#   rg_http METHOD PATH [BODY]  one request to the daemon's API; prints
+#                      the HTTP status and leaves the body in $T/http.body;
+#                      sends the bearer token when RG_HTTP_AUTH=1
+#   rg_http_body       the body of the last rg_http
+#   json_get EXPR      a python3 expression over the JSON object `j` of
+#                      $T/http.body, printed (e.g. 'j["total"]')
+
+RG_TOKEN=tok-$RANDOM$RANDOM$RANDOM
+RG_HTTP_AUTH=${RG_HTTP_AUTH:-0}
+
+rg_http_conf() {	# FILE [EXTRA]
+	local file=$1 extra=${2:-}
+	(umask 077 && echo "$RG_TOKEN" >"$T/api.token")
+	# listen.policy's list is closed and the other listeners follow it
+	# in the same listen { } block.
+	RG_POLICY_LISTEN="\"127.0.0.1:$RG_POLICY_PORT\"]; http = [\"127.0.0.1:$RG_HTTP_PORT\"]; dns = [\"127.0.0.1:$RG_DNS_PORT\"" \
+	    rg_conf "$file" "$extra"
+	# EXTRA may configure detection itself.
+	case $extra in *detection*) sed -i '/^detection { enabled = false; }$/d' "$file" ;; esac
+	cat >>"$file" <<EOF
+http { token_file = "$T/api.token"; }
+zone "bl.rg-integ.test" {
+  ttl = 300;
+  ns = ["ns1.rg-integ.test"];
+  dataset "infected" { type = "detection"; a = "127.0.0.4"; txt = "\$ is listed"; }
+}
+EOF
+}
+
+rg_http() {	# METHOD PATH [BODY]
+	local args=(-s -o "$T/http.body" -w '%{http_code}' -X "$1" --max-time 10)
+	[ "$RG_HTTP_AUTH" = 1 ] && args+=(-H "Authorization: Bearer $RG_TOKEN")
+	[ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
+	curl "${args[@]}" "http://127.0.0.1:$RG_HTTP_PORT$2"
+}
+
+rg_http_body() { cat "$T/http.body"; }
+
+json_get() {	# EXPR
+	python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' \
+	    "$T/http.body" "$1"
+}
+
 # ---------------------------------------------------------------- cleanup
 
 _rg_dump() {	# TITLE FILE

@@ -1,0 +1,202 @@
+/*
+ * metrics.c - GET /metrics: the Prometheus text exposition format
+ * (version 0.0.4): a # HELP and a # TYPE line per family, then its
+ * samples, label values escaped as the format asks (backslash, quote,
+ * newline).
+ *
+ * What is there: policy requests by action (the first word of the
+ * answer), protocol errors, engine time (as a summary's _sum/_count),
+ * connections; customers, messages in flight, detection customers, open
+ * incidents and held messages (those listed under incidents in memory);
+ * DNSBL detection entries per zone; reload counts and failures; HTTP
+ * requests by status class.  What is not (the services do not count it
+ * yet; see the HTTP section of BENCHMARKS.md and the report to the
+ * lead): requests by role, a latency histogram, limit hits by limit, DNS
+ * queries by zone and rcode, state backend errors, feed lag.
+ *
+ * Cost: O(incidents in memory + zones); no walk over the customers.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "dnsbl/dnsbl_detection.h"
+#include "engine/engine.h"
+#include "engine/history.h"
+#include "http/api_int.h"
+#include "svc/dns.h"
+#include "svc/policy.h"
+
+static void
+family(struct jsonw *w, const char *name, const char *type, const char *help)
+{
+	jsonw_printf(w, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A label value, escaped: \\, \", \n. */
+static void
+label(struct jsonw *w, const char *v)
+{
+	const char *p;
+
+	for (p = v; *p != '\0'; p++) {
+		if (*p == '\\' || *p == '"')
+			jsonw_printf(w, "\\%c", *p);
+		else if (*p == '\n')
+			jsonw_append(w, "\\n", 2);
+		else
+			jsonw_append(w, p, 1);
+	}
+}
+
+struct held_sum {
+	uint64_t held;
+};
+
+static void
+sum_held(void *ctx, const struct engine_incident *inc)
+{
+	struct held_sum *hs = ctx;
+
+	hs->held += inc->n_held;
+}
+
+void
+metrics_answer(struct api_ctx *x)
+{
+	const struct api_env *env = x->env;
+	struct jsonw *w = &x->w;
+	struct policy_svc_stats ps;
+	struct held_sum hs = { 0 };
+	size_t i, open;
+	int v;
+
+	family(w, "relayguard_build_info", "gauge", "Version of relayguardd.");
+	jsonw_printf(w, "relayguard_build_info{version=\"%s\"} 1\n", RG_VERSION);
+	family(w, "relayguard_start_time_seconds", "gauge",
+	    "Start time of relayguardd since the epoch.");
+	jsonw_printf(w, "relayguard_start_time_seconds %lld\n",
+	    (long long)(env->started_us / 1000000));
+
+	if (env->policy != NULL) {
+		policy_svc_stats(env->policy, &ps);
+		family(w, "relayguard_policy_requests_total", "counter",
+		    "Policy requests answered, by action.");
+		for (v = 0; v < POLICY_SVC_VERB__COUNT; v++)
+			jsonw_printf(w, "relayguard_policy_requests_total"
+			    "{action=\"%s\"} %llu\n", policy_svc_verb_name(v),
+			    (unsigned long long)ps.by_verb[v]);
+		family(w, "relayguard_policy_errors_total", "counter",
+		    "Policy connections closed or requests answered with the "
+		    "default, by reason.");
+		jsonw_printf(w, "relayguard_policy_errors_total{reason=\"malformed\"} %llu\n"
+		    "relayguard_policy_errors_total{reason=\"too_big\"} %llu\n"
+		    "relayguard_policy_errors_total{reason=\"engine\"} %llu\n"
+		    "relayguard_policy_errors_total{reason=\"over_budget\"} %llu\n",
+		    (unsigned long long)ps.malformed,
+		    (unsigned long long)ps.too_big,
+		    (unsigned long long)ps.engine_errors,
+		    (unsigned long long)ps.over_budget);
+		family(w, "relayguard_policy_judge_seconds", "summary",
+		    "Engine time per policy request.");
+		jsonw_printf(w, "relayguard_policy_judge_seconds_sum %.6f\n"
+		    "relayguard_policy_judge_seconds_count %llu\n",
+		    ps.judge_us / 1e6, (unsigned long long)ps.requests);
+		family(w, "relayguard_policy_connections_total", "counter",
+		    "Policy connections, by outcome.");
+		jsonw_printf(w, "relayguard_policy_connections_total{outcome=\"accepted\"} %llu\n"
+		    "relayguard_policy_connections_total{outcome=\"refused\"} %llu\n"
+		    "relayguard_policy_connections_total{outcome=\"timed_out\"} %llu\n",
+		    (unsigned long long)ps.conns_accepted,
+		    (unsigned long long)ps.conns_refused,
+		    (unsigned long long)ps.conns_timed_out);
+		family(w, "relayguard_policy_connections_open", "gauge",
+		    "Policy connections open now.");
+		jsonw_printf(w, "relayguard_policy_connections_open %llu\n",
+		    (unsigned long long)ps.conns_open);
+	}
+
+	family(w, "relayguard_customers", "gauge",
+	    "Customers tracked by the limits.");
+	jsonw_printf(w, "relayguard_customers %zu\n",
+	    engine_customer_count(env->engine));
+	family(w, "relayguard_messages_in_flight", "gauge",
+	    "Messages whose state the engine remembers.");
+	jsonw_printf(w, "relayguard_messages_in_flight %zu\n",
+	    engine_instance_count(env->engine));
+	family(w, "relayguard_detection_customers", "gauge",
+	    "Customers tracked by detection.");
+	jsonw_printf(w, "relayguard_detection_customers %zu\n",
+	    engine_detect_count(env->engine));
+	open = engine_incident_list(env->engine, true, sum_held, &hs);
+	family(w, "relayguard_incidents_open", "gauge", "Open incidents.");
+	jsonw_printf(w, "relayguard_incidents_open %zu\n", open);
+	family(w, "relayguard_held_messages", "gauge",
+	    "Messages held under open incidents.");
+	jsonw_printf(w, "relayguard_held_messages %llu\n",
+	    (unsigned long long)hs.held);
+	if (env->history != NULL) {
+		family(w, "relayguard_history_customers", "gauge",
+		    "Customers with a sending history kept for the dashboard.");
+		jsonw_printf(w, "relayguard_history_customers %zu\n",
+		    history_count(env->history));
+	}
+
+	if (env->dns != NULL && env->conf->n_zones > 0) {
+		family(w, "relayguard_dnsbl_entries", "gauge",
+		    "Entries of the zone's detection dataset.");
+		for (i = 0; i < env->conf->n_zones; i++) {
+			struct dnsbl_detection *det = dns_svc_detection(env->dns,
+			    env->conf->zones[i].name, NULL);
+
+			if (det == NULL)
+				continue;
+			jsonw_append(w, "relayguard_dnsbl_entries{zone=\"", 31);
+			label(w, env->conf->zones[i].name);
+			jsonw_printf(w, "\"} %zu\n", dnsbl_detection_count(det));
+		}
+		family(w, "relayguard_dnsbl_serial", "gauge",
+		    "SOA serial of the zone.");
+		for (i = 0; i < env->conf->n_zones; i++) {
+			jsonw_append(w, "relayguard_dnsbl_serial{zone=\"", 30);
+			label(w, env->conf->zones[i].name);
+			jsonw_printf(w, "\"} %u\n", dns_svc_serial(env->dns,
+			    env->conf->zones[i].name));
+		}
+	}
+
+	family(w, "relayguard_reloads_total", "counter",
+	    "Configuration reloads (SIGHUP), by result.");
+	jsonw_printf(w, "relayguard_reloads_total{result=\"ok\"} %llu\n"
+	    "relayguard_reloads_total{result=\"failed\"} %llu\n",
+	    (unsigned long long)(env->reload ? env->reload->reloads -
+	    env->reload->failures : 0),
+	    (unsigned long long)(env->reload ? env->reload->failures : 0));
+	family(w, "relayguard_last_reload_success", "gauge",
+	    "1 when the last reload worked (or none was asked for).");
+	jsonw_printf(w, "relayguard_last_reload_success %d\n",
+	    env->reload == NULL || env->reload->last_us == 0 ||
+	    env->reload->last_ok);
+
+	if (env->http != NULL) {
+		family(w, "relayguard_http_requests_total", "counter",
+		    "HTTP requests answered, by status class.");
+		for (i = 1; i < 6; i++)
+			jsonw_printf(w, "relayguard_http_requests_total"
+			    "{code=\"%zuxx\"} %llu\n", i,
+			    (unsigned long long)env->http->by_class[i]);
+		family(w, "relayguard_http_refused_total", "counter",
+		    "HTTP requests refused, by reason.");
+		jsonw_printf(w, "relayguard_http_refused_total{reason=\"rate_limited\"} %llu\n"
+		    "relayguard_http_refused_total{reason=\"too_big\"} %llu\n"
+		    "relayguard_http_refused_total{reason=\"unauthorized\"} %llu\n",
+		    (unsigned long long)env->http->rate_limited,
+		    (unsigned long long)env->http->too_big,
+		    (unsigned long long)env->http->unauthorized);
+	}
+	api_resp_fini(x->resp);
+	x->resp->status = 200;
+	x->resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	if (jsonw_error(w) != 0 ||
+	    (x->resp->body = jsonw_take(w, &x->resp->body_len)) == NULL)
+		api_error(x->resp, 500, "cannot build the metrics");
+}
