@@ -11,6 +11,11 @@
 
 int check_main(int argc, char **argv);
 int replay_main(int argc, char **argv);
+int simulate_main(int argc, char **argv);
+int evaluate_main(int argc, char **argv);
+/* client_main - status, customers, incidents, release, hold, unhold,
+ * list, unlist, lookup: the HTTP API client (client.c). */
+int client_main(int argc, char **argv);
 
 /*
  * cli_load_conf - load the config at path or print "relayguard: MESSAGE"

@@ -18,7 +18,18 @@ struct cli_command {
 
 static const struct cli_command cli_commands[] = {
 	{ "check", check_main, "check -c FILE                validate a config and the files it names" },
-	{ "replay", replay_main, "replay -c FILE [-o OUT] INPUT|-   decide a trace offline" },
+	{ "replay", replay_main, "replay -c FILE [--format trace|maillog] [-o OUT] INPUT|-   decide a trace or a Postfix log offline" },
+	{ "simulate", simulate_main, "simulate [--customers N] [--compromised K] [--days D] [--seed S] [--scenario NAME]  a synthetic ISP trace" },
+	{ "evaluate", evaluate_main, "evaluate -c FILE [--json] INPUT   score detection on a trace with ground truth" },
+	{ "status", client_main, "status                       a running daemon: listeners, reloads, counts" },
+	{ "customers", client_main, "customers [--state S] [-q TEXT]  customers ranked by risk" },
+	{ "incidents", client_main, "incidents [--state open|released|all]  incidents and their held mail" },
+	{ "release", client_main, "release ID                   release an incident (postsuper -H commands)" },
+	{ "hold", client_main, "hold CUSTOMER                hold every further message of a customer" },
+	{ "unhold", client_main, "unhold CUSTOMER              end a hold" },
+	{ "list", client_main, "list ADDR --zone Z [--ttl D]  add to a zone's detection dataset" },
+	{ "unlist", client_main, "unlist ADDR --zone Z         remove from it" },
+	{ "lookup", client_main, "lookup ADDR                  what every DNSBL zone answers for ADDR" },
 };
 
 static void

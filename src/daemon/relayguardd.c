@@ -21,20 +21,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "conf/conf.h"
+#include "daemon/act.h"
 #include "engine/engine.h"
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/file.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
+#include "proto/maillog.h"
+#include "store/incidents.h"
 #include "store/store.h"
 #include "dnsbl/dnsbl_detection.h"
 #include "svc/dns.h"
+#include "svc/feed.h"
+#include "svc/http.h"
 #include "svc/policy.h"
 
 #define OVERRIDES_MAX (256u << 20)
@@ -49,6 +55,12 @@ struct daemon {
 	struct store *store;
 	struct policy_svc *policy;
 	struct dns_svc *dns;		/* NULL without zones */
+	struct incidents_db *incdb;	/* durable incidents and held mail */
+	struct act *act;		/* on_compromise: list, notify */
+	struct feed *feed;		/* NULL without feed.maillog/syslog */
+	struct maillog_clock log_clock;	/* year and zone of the feed's lines */
+	uint64_t feed_malformed;
+	struct http_svc *http;		/* NULL without listen.http */
 	struct event_base *base;
 	struct event *ev_tick;
 	struct event *ev_hup, *ev_term, *ev_int;
@@ -107,6 +119,34 @@ daemon_snapshot(struct daemon *d)
 	return rc;
 }
 
+/*
+ * daemon_log_line - one line of Postfix's log from the feed.  The engine
+ * takes the time of arrival (the line's own timestamp has no year and
+ * may lag); lines that are not Postfix's are simply not events.
+ */
+static void
+daemon_log_line(void *ctx, const char *line, size_t len)
+{
+	struct daemon *d = ctx;
+	struct maillog_rec rec;
+	struct maillog_err merr;
+
+	if (maillog_parse(line, len, &d->log_clock, &rec, &merr) != 0) {
+		if (d->feed_malformed++ % 1000 == 0)
+			log_warn("feed: malformed log line (%s at offset %zu); %llu so far",
+			    merr.reason, merr.offset, (unsigned long long)d->feed_malformed);
+		return;
+	}
+	engine_observe_log(d->engine, &rec, clock_now_us());
+}
+
+/* daemon_relist - an open incident restored at start-up: list it again. */
+static void
+daemon_relist(void *ctx, const struct engine_incident *inc)
+{
+	act_relist(ctx, inc);
+}
+
 /* daemon_expire_listings - drop DNSBL detection entries past their expiry. */
 static void
 daemon_expire_listings(struct daemon *d, int64_t now_us)
@@ -133,6 +173,7 @@ daemon_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	act_reap(d->act);
 	if ((rc = engine_save(d->engine, d->store, false)) != 0 ||
 	    (rc = store_sync(d->store)) != 0)
 		log_error("state: %s: journal write failed: %s",
@@ -174,6 +215,13 @@ strv_equal(const struct conf_strv *a, const struct conf_strv *b)
 	return true;
 }
 
+/* strv_equal_str - two optional strings are the same. */
+static bool
+strv_equal_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
 static void
 daemon_reload(struct daemon *d)
 {
@@ -183,6 +231,8 @@ daemon_reload(struct daemon *d)
 	log_info("reload: reading %s", d->conf_path);
 	if (conf_load(d->conf_path, &newconf, err, sizeof(err)) != 0) {
 		log_error("reload: %s; keeping the running configuration", err);
+		if (d->http != NULL)
+			http_svc_reload(d->http, NULL, NULL, false, err);
 		return;
 	}
 	/*
@@ -192,6 +242,8 @@ daemon_reload(struct daemon *d)
 	 */
 	if (d->dns != NULL && dns_svc_reload(d->dns, newconf, err, sizeof(err)) != 0) {
 		log_error("reload: %s; keeping the running configuration and data", err);
+		if (d->http != NULL)
+			http_svc_reload(d->http, NULL, NULL, false, err);
 		conf_free(newconf);
 		return;
 	}
@@ -200,6 +252,8 @@ daemon_reload(struct daemon *d)
 		    d->conf_path, err);
 		if (d->dns != NULL && dns_svc_reload(d->dns, d->conf, err, sizeof(err)) != 0)
 			log_error("reload: dns: cannot return to the running zones: %s", err);
+		if (d->http != NULL)
+			http_svc_reload(d->http, NULL, NULL, false, err);
 		conf_free(newconf);
 		return;
 	}
@@ -209,10 +263,16 @@ daemon_reload(struct daemon *d)
 		log_warn("reload: listen.policy changed; the new addresses take effect at the next restart");
 	if (strcmp(newconf->state_dir, d->conf->state_dir) != 0)
 		log_warn("reload: state.dir changed; it takes effect at the next restart");
+	if (!strv_equal_str(newconf->feed_maillog, d->conf->feed_maillog) ||
+	    !strv_equal_str(newconf->feed_syslog, d->conf->feed_syslog))
+		log_warn("reload: feed changed; it takes effect at the next restart");
+	act_set(d->act, newconf, d->dns);
 	conf_free(d->conf);
 	d->conf = newconf;
 	daemon_policy_limits(d);
 	daemon_load_overrides(d->engine, d->conf);
+	if (d->http != NULL)
+		http_svc_reload(d->http, d->conf, d->engine, true, NULL);
 	log_reopen();
 	log_info("reload: done; %zu networks, %zu limits", d->conf->n_networks,
 	    d->conf->n_limits);
@@ -252,6 +312,15 @@ daemon_start(struct daemon *d)
 		    err_str(rc));
 	log_info("state: %s: restored %zu customers", d->conf->state_dir,
 	    engine_customer_count(d->engine));
+	if (incidents_db_open(d->conf->state_dir, &d->incdb, err, sizeof(err)) != 0)
+		log_fatal(1, "state: %s", err);
+	engine_set_incidents_db(d->engine, d->incdb);
+	if ((rc = engine_load_incidents(d->engine, d->incdb)) != 0)
+		log_fatal(1, "state: %s: cannot load incidents: %s", d->conf->state_dir,
+		    err_str(rc));
+	if ((d->act = act_new()) == NULL)
+		log_fatal(1, "out of memory");
+	engine_set_incident_fn(d->engine, act_on_incident, d->act);
 	if (daemon_load_overrides(d->engine, d->conf) != 0 &&
 	    d->conf->policy_overrides != NULL)
 		log_fatal(2, "%s: policy.overrides: cannot load %s", d->conf_path,
@@ -279,8 +348,39 @@ daemon_start(struct daemon *d)
 			    d->conf->listen_dns.v[i]);
 		}
 	}
-	if (d->conf->listen_http.n > 0)
-		log_warn("listen.http is configured but this build has no HTTP service yet");
+	act_set(d->act, d->conf, d->dns);
+	engine_incident_list(d->engine, true, daemon_relist, d->act);
+	if (d->conf->feed_maillog != NULL || d->conf->feed_syslog != NULL) {
+		time_t now = time(NULL);
+		struct tm tm;
+
+		localtime_r(&now, &tm);
+		maillog_clock_init(&d->log_clock, tm.tm_year + 1900, (int32_t)tm.tm_gmtoff);
+		if ((d->feed = feed_new(d->base, d->conf->feed_maillog,
+		    d->conf->feed_syslog, daemon_log_line, d, err, sizeof(err))) == NULL)
+			log_fatal(1, "%s", err);
+		if (d->conf->feed_maillog != NULL)
+			log_info("feed: following %s", d->conf->feed_maillog);
+		if (d->conf->feed_syslog != NULL)
+			log_info("feed: receiving syslog on %s", d->conf->feed_syslog);
+	}
+	if (d->conf->listen_http.n > 0) {
+		if ((d->http = http_svc_new(d->base, d->engine, d->conf, d->policy,
+		    d->dns, err, sizeof(err))) == NULL)
+			log_fatal(2, "http: %s", err);
+		for (i = 0; i < d->conf->listen_policy.n; i++)
+			http_svc_note_listener(d->http, "policy",
+			    d->conf->listen_policy.v[i]);
+		for (i = 0; i < d->conf->listen_dns.n; i++)
+			http_svc_note_listener(d->http, "dns",
+			    d->conf->listen_dns.v[i]);
+		for (i = 0; i < d->conf->listen_http.n; i++) {
+			if (http_svc_listen(d->http, d->conf->listen_http.v[i], err,
+			    sizeof(err)) != 0)
+				log_fatal(1, "http: %s", err);
+			log_info("http: listening on %s", d->conf->listen_http.v[i]);
+		}
+	}
 
 	d->ev_tick = event_new(d->base, -1, EV_PERSIST, daemon_tick, d);
 	d->ev_hup = evsignal_new(d->base, SIGHUP, daemon_signal, d);
@@ -299,11 +399,15 @@ daemon_start(struct daemon *d)
 static void
 daemon_stop(struct daemon *d)
 {
+	http_svc_free(d->http);
+	feed_free(d->feed);
 	policy_svc_free(d->policy);
-	dns_svc_free(d->dns);
 	daemon_snapshot(d);
 	store_close(d->store);
 	engine_free(d->engine);
+	incidents_db_close(d->incdb);
+	act_free(d->act);
+	dns_svc_free(d->dns);
 	event_free(d->ev_tick);
 	event_free(d->ev_hup);
 	event_free(d->ev_term);
