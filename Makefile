@@ -129,6 +129,11 @@ install: all
 	install -m 644 man/relayguard.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/relayguard.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 man/relayguardd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man7 $(DESTDIR)$(PREFIX)/share/relayguard/www
+	install -m 644 man/relayguard-api.7 $(DESTDIR)$(PREFIX)/share/man/man7/
+	cp -R www/. $(DESTDIR)$(PREFIX)/share/relayguard/www/
+	install -d $(DESTDIR)/lib/systemd/system
+	install -m 644 etc/relayguardd.service $(DESTDIR)/lib/systemd/system/relayguardd.service
 	test -f $(DESTDIR)/etc/relayguard/relayguard.conf || \
 	  install -m 644 etc/relayguard.conf $(DESTDIR)/etc/relayguard/relayguard.conf
 
