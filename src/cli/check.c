@@ -251,6 +251,23 @@ check_main(int argc, char **argv)
 	for (i = 0; i < conf->n_limits; i++)
 		check_print_limit(conf, &conf->limits[i]);
 	printf("policy.default_action: %s\n", conf->policy_default_action);
+	if (conf->detection_enabled)
+		printf("detection: enabled, alpha %g, beta %g, on_compromise:%s%s%s%s\n",
+		    conf->detection_alpha, conf->detection_beta,
+		    conf->detection_on_compromise & CONF_ON_HOLD ? " hold" : "",
+		    conf->detection_on_compromise & CONF_ON_REJECT ? " reject" : "",
+		    conf->detection_on_compromise & CONF_ON_LIST ? " list" : "",
+		    conf->detection_on_compromise & CONF_ON_NOTIFY ? " notify" : "");
+	else
+		printf("detection: disabled\n");
+	if (conf->feed_maillog != NULL)
+		printf("feed.maillog: %s\n", conf->feed_maillog);
+	if (conf->feed_syslog != NULL)
+		printf("feed.syslog: %s\n", conf->feed_syslog);
+	if (conf->listen_http.n > 0)
+		printf("http: changes need the token from %s\n",
+		    conf->http_token != NULL ? "http.token" :
+		    conf->http_token_file != NULL ? conf->http_token_file : "(none: every change refused)");
 	if (conf->http_token_file != NULL)
 		rc |= check_readable("http.token_file", conf->http_token_file);
 	if (conf->detection_notify_command != NULL)
