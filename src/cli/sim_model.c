@@ -374,7 +374,7 @@ v4_in(uint32_t net, unsigned bits, uint64_t h)
 	return a;
 }
 
-/* 2001:db8:NNXX:XXXX::/64 with NN the /40 byte and 24 bits of subnet. */
+/* 2001:db8:NNhh:hhhh::/64 with NN the /40 byte and 24 bits of subnet. */
 static void
 v6_addr(uint8_t net40, uint32_t subnet, uint64_t iid, char *buf, char *key, size_t keycap)
 {
