@@ -14,7 +14,7 @@ int replay_main(int argc, char **argv);
 int simulate_main(int argc, char **argv);
 int evaluate_main(int argc, char **argv);
 /* client_main - status, customers, incidents, release, hold, unhold,
- * list, unlist, lookup: the HTTP API client (client.c). */
+ * list, unlist, lookup, complaint: the HTTP API client (client.c). */
 int client_main(int argc, char **argv);
 
 /*

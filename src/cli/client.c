@@ -1,8 +1,11 @@
 /*
  * client.c - `relayguard status | customers | incidents | release ID |
  * hold ID | unhold ID | list ADDR --zone Z [--ttl D] [--txt T] | unlist
- * ADDR --zone Z | lookup ADDR`: a client of a running relayguardd's HTTP
- * API (SPEC section 1; man/relayguard-api.7).
+ * ADDR --zone Z | lookup ADDR | complaint FILE|-`: a client of a running
+ * relayguardd's HTTP API (SPEC section 1; man/relayguard-api.7).
+ * `complaint` posts an abuse report (ARF, RFC 5965) of at most
+ * CLIENT_COMPLAINT_MAX bytes, read from FILE or standard input, as
+ * message/rfc822.
  *
  * The daemon's URL is --url, else http://ADDR for the first listen.http
  * address of the config (-c FILE, default CONF_DEFAULT_PATH when it
@@ -27,6 +30,7 @@
 #include "proto/ucl.h"
 
 #define CLIENT_DEFAULT_URL "http://127.0.0.1:8053"
+#define CLIENT_COMPLAINT_MAX ((size_t)1 << 20)	/* the API's limit */
 
 struct client_opts {
 	const char *cmd;
@@ -38,6 +42,8 @@ struct client_opts {
 	const char *state, *network, *q;
 	long limit;
 	bool json;
+	const char *ctype;		/* the body's type; NULL: JSON */
+	size_t body_len;		/* with ctype: the body's length */
 };
 
 static void
@@ -53,7 +59,8 @@ client_usage(FILE *out, const char *cmd)
 	    "  relayguard hold CUSTOMER | unhold CUSTOMER\n"
 	    "  relayguard list ADDR[/LEN] --zone ZONE [--ttl DURATION] [--txt TEXT]\n"
 	    "  relayguard unlist ADDR[/LEN] --zone ZONE\n"
-	    "  relayguard lookup ADDR\n", cmd);
+	    "  relayguard lookup ADDR\n"
+	    "  relayguard complaint FILE|-   (an ARF abuse report)\n", cmd);
 }
 
 /* Read the token of a file: its first line, trimmed. */
@@ -251,7 +258,74 @@ print_lookup(const struct ucl_node *r)
 		printf("%s is not listed in any zone\n", jstr(r, "address", "?"));
 }
 
+/* complaint: the answer of POST /api/v1/complaints. */
+static void
+print_complaint(const struct ucl_node *r)
+{
+	const char *inc = jstr(r, "incident", NULL);
+
+	printf("%s complaint about %s (found by %s)%s\n",
+	    jstr(r, "feedback_type", "?"), jstr(r, "customer", "?"),
+	    jstr(r, "found_by", "?"), strcmp(jstr(r, "counted", "true"),
+	    "true") == 0 ? "" : ", not counted");
+	if (inc != NULL && strcmp(inc, "null") != 0)
+		printf("incident %s is open for %s\n", inc,
+		    jstr(r, "customer", "?"));
+	else
+		printf("no incident open for %s yet\n", jstr(r, "customer", "?"));
+}
+
 /* ------------------------------------------------------------ main */
+
+/*
+ * Read the report of path ("-": standard input) into *out, at most
+ * CLIENT_COMPLAINT_MAX bytes; 0, or 2 with a message.
+ */
+static int
+read_report(const char *path, char **out, size_t *len)
+{
+	char err[512], *buf, *nbuf;
+	size_t cap = 65536, n = 0, got;
+
+	*out = NULL;
+	if (strcmp(path, "-") != 0) {
+		if (file_read_all(path, CLIENT_COMPLAINT_MAX, out, len, err,
+		    sizeof(err)) != 0) {
+			fprintf(stderr, "relayguard: complaint: %s\n", err);
+			return 2;
+		}
+		return 0;
+	}
+	if ((buf = xmalloc(cap)) == NULL)
+		return 2;
+	while ((got = fread(buf + n, 1, cap - n, stdin)) > 0) {
+		n += got;
+		if (n > CLIENT_COMPLAINT_MAX) {
+			fprintf(stderr, "relayguard: complaint: the report on "
+			    "standard input exceeds %zu bytes\n",
+			    CLIENT_COMPLAINT_MAX);
+			xfree(buf);
+			return 2;
+		}
+		if (n == cap) {
+			if ((nbuf = xrealloc(buf, cap * 2)) == NULL) {
+				xfree(buf);
+				return 2;
+			}
+			buf = nbuf;
+			cap *= 2;
+		}
+	}
+	if (ferror(stdin)) {
+		fprintf(stderr, "relayguard: complaint: reading standard "
+		    "input failed\n");
+		xfree(buf);
+		return 2;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
 
 /* Percent-encode arg into seg or fail with a message. */
 static int
@@ -286,7 +360,10 @@ put_jstr(char *buf, size_t cap, size_t k, const char *s)
 	return k + (size_t)snprintf(buf + k, cap - k, "\"");
 }
 
-/* Build the request of the subcommand; 0, or 2 for bad usage. */
+/*
+ * Build the request of the subcommand; 0, 2 for bad usage, or 3 when a
+ * file could not be read (said already).
+ */
 static int
 client_request(struct client_opts *o, int argc, char **argv,
     const char **method, char *path, size_t cap, char **body)
@@ -325,7 +402,20 @@ client_request(struct client_opts *o, int argc, char **argv,
 		return 2;
 	if (enc(argv[0], seg, sizeof(seg)))
 		return 2;
-	if (strcmp(cmd, "release") == 0) {
+	if (strcmp(cmd, "complaint") == 0) {
+		*method = "POST";
+		snprintf(path, cap, "/api/v1/complaints");
+		o->ctype = "message/rfc822";
+		if (read_report(argv[0], body, &o->body_len) != 0)
+			return 3;
+		if (o->body_len == 0) {
+			fprintf(stderr, "relayguard: complaint: %s is empty\n",
+			    argv[0]);
+			xfree(*body);
+			*body = NULL;
+			return 3;
+		}
+	} else if (strcmp(cmd, "release") == 0) {
 		*method = "POST";
 		snprintf(path, cap, "/api/v1/incidents/%s/release", seg);
 	} else if (strcmp(cmd, "hold") == 0 || strcmp(cmd, "unhold") == 0) {
@@ -398,6 +488,8 @@ print_result(const struct client_opts *o, const struct ucl_node *r,
 	else if (strcmp(cmd, "unlist") == 0)
 		printf("unlisted %s from %s\n", jstr(r, "address", arg),
 		    jstr(r, "zone", o->zone));
+	else if (strcmp(cmd, "complaint") == 0)
+		print_complaint(r);
 }
 
 int
@@ -452,8 +544,10 @@ client_main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (client_request(&o, argc - optind, argv + optind, &method, path,
-	    sizeof(path), &body) != 0) {
+	if ((rc = client_request(&o, argc - optind, argv + optind, &method,
+	    path, sizeof(path), &body)) != 0) {
+		if (rc == 3)
+			return 2;
 		client_usage(stderr, o.cmd);
 		return 2;
 	}
@@ -465,8 +559,9 @@ client_main(int argc, char **argv)
 		fprintf(stderr, "relayguard: %s: no API token (--token-file, or "
 		    "http.token_file in the config); the daemon will refuse\n",
 		    o.cmd);
-	rc = client_http(o.url, method, path, o.token, body, &resp, err,
-	    sizeof(err));
+	rc = client_http_body(o.url, method, path, o.token, o.ctype != NULL ?
+	    o.ctype : "application/json", body, o.ctype != NULL ? o.body_len :
+	    body != NULL ? strlen(body) : 0, &resp, err, sizeof(err));
 	xfree(body);
 	xfree(o.token);
 	if (rc != 0) {

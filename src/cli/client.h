@@ -37,6 +37,14 @@ int client_http(const char *url, const char *method, const char *path,
     const char *token, const char *body, struct client_resp *resp,
     char *err, size_t errcap);
 
+/*
+ * client_http_body - client_http() with a body of blen bytes (any
+ * bytes; NULL: none) sent as content_type, e.g. "message/rfc822".
+ */
+int client_http_body(const char *url, const char *method, const char *path,
+    const char *token, const char *content_type, const char *body,
+    size_t blen, struct client_resp *resp, char *err, size_t errcap);
+
 /* client_resp_fini - free the body; safe on a zeroed response. */
 void client_resp_fini(struct client_resp *resp);
 

@@ -190,8 +190,17 @@ client_http(const char *url, const char *method, const char *path,
     const char *token, const char *body, struct client_resp *resp,
     char *err, size_t errcap)
 {
+	return client_http_body(url, method, path, token, "application/json",
+	    body, body ? strlen(body) : 0, resp, err, errcap);
+}
+
+int
+client_http_body(const char *url, const char *method, const char *path,
+    const char *token, const char *content_type, const char *body,
+    size_t blen, struct client_resp *resp, char *err, size_t errcap)
+{
 	char host[256], port[16], prefix[CLIENT_URL_MAX], head[4096 + CLIENT_URL_MAX];
-	size_t len = 0, cap = 0, blen = body ? strlen(body) : 0;
+	size_t len = 0, cap = 0;
 	char *buf = NULL, *nbuf;
 	int fd, n, rc;
 	ssize_t got;
@@ -213,8 +222,8 @@ client_http(const char *url, const char *method, const char *path,
 	}
 	if (body != NULL)
 		n += snprintf(head + n, sizeof(head) - (size_t)n,
-		    "Content-Type: application/json\r\nContent-Length: %zu\r\n",
-		    blen);
+		    "Content-Type: %s\r\nContent-Length: %zu\r\n",
+		    content_type, blen);
 	else if (strcmp(method, "POST") == 0)
 		n += snprintf(head + n, sizeof(head) - (size_t)n,
 		    "Content-Length: 0\r\n");

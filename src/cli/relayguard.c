@@ -30,6 +30,7 @@ static const struct cli_command cli_commands[] = {
 	{ "list", client_main, "list ADDR --zone Z [--ttl D]  add to a zone's detection dataset" },
 	{ "unlist", client_main, "unlist ADDR --zone Z         remove from it" },
 	{ "lookup", client_main, "lookup ADDR                  what every DNSBL zone answers for ADDR" },
+	{ "complaint", client_main, "complaint FILE|-             post an abuse report (ARF) to detection" },
 };
 
 static void

@@ -14,13 +14,27 @@
  * Listener addresses are bound at start-up; changing them needs a restart
  * (logged when a reload asks for it).
  * SIGTERM/SIGINT: stop accepting, save every record, compact, exit 0.
+ *
+ * Privileges: with `user` set and started as root, once every listener
+ * is bound and the state is open the daemon gives state.dir (and the
+ * files in it) to that user and becomes it, with its supplementary
+ * groups (adm on Debian reads the maillog); a failure to do so is fatal.
+ *
+ * Metrics: the daemon counts failed state writes and copies the feed's
+ * counters once a second into a struct api_daemon_stats that the HTTP
+ * service borrows.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +43,7 @@
 #include "conf/conf.h"
 #include "daemon/act.h"
 #include "engine/engine.h"
+#include "http/api.h"
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/file.h"
@@ -61,6 +76,7 @@ struct daemon {
 	struct maillog_clock log_clock;	/* year and zone of the feed's lines */
 	uint64_t feed_malformed;
 	struct http_svc *http;		/* NULL without listen.http */
+	struct api_daemon_stats stats;	/* for /metrics; http borrows it */
 	struct event_base *base;
 	struct event *ev_tick;
 	struct event *ev_hup, *ev_term, *ev_int;
@@ -113,9 +129,12 @@ daemon_snapshot(struct daemon *d)
 
 	if ((rc = engine_save(d->engine, d->store, false)) != 0 ||
 	    (rc = store_sync(d->store)) != 0 ||
-	    (rc = store_compact(d->store, engine_snapshot_iterate, d->engine)) != 0)
+	    (rc = store_compact(d->store, engine_snapshot_iterate,
+	    d->engine)) != 0) {
+		d->stats.state_errors++;
 		log_error("state: %s: snapshot failed: %s", d->conf->state_dir,
 		    err_str(rc));
+	}
 	return rc;
 }
 
@@ -132,6 +151,7 @@ daemon_log_line(void *ctx, const char *line, size_t len)
 	struct maillog_err merr;
 
 	if (maillog_parse(line, len, &d->log_clock, &rec, &merr) != 0) {
+		d->stats.feed_malformed++;
 		if (d->feed_malformed++ % 1000 == 0)
 			log_warn("feed: malformed log line (%s at offset %zu); %llu so far",
 			    merr.reason, merr.offset, (unsigned long long)d->feed_malformed);
@@ -164,6 +184,21 @@ daemon_expire_listings(struct daemon *d, int64_t now_us)
 	}
 }
 
+/* daemon_feed_stats - the feed's counters into d->stats. */
+static void
+daemon_feed_stats(struct daemon *d)
+{
+	struct feed_stats fs;
+
+	if (d->feed == NULL)
+		return;
+	feed_stats(d->feed, &fs);
+	d->stats.feed_lines = fs.lines;
+	d->stats.feed_too_long = fs.too_long;
+	d->stats.feed_rotations = fs.rotations;
+	d->stats.feed_last_line_us = fs.last_line_us;
+}
+
 static void
 daemon_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -175,9 +210,12 @@ daemon_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	act_reap(d->act);
 	if ((rc = engine_save(d->engine, d->store, false)) != 0 ||
-	    (rc = store_sync(d->store)) != 0)
+	    (rc = store_sync(d->store)) != 0) {
+		d->stats.state_errors++;
 		log_error("state: %s: journal write failed: %s",
 		    d->conf->state_dir, err_str(rc));
+	}
+	daemon_feed_stats(d);
 	if (now_us - d->last_expire_us >= EXPIRE_INTERVAL_S * 1000000LL) {
 		engine_expire(d->engine, now_us);
 		daemon_expire_listings(d, now_us);
@@ -292,6 +330,88 @@ daemon_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(d->base);
 }
 
+/*
+ * daemon_chown_state - give state.dir and the files in it (not below:
+ * the store keeps none there) to uid:gid, links not followed.  Returns 0
+ * or -1 with errno and the failing path in *what.
+ */
+static int
+daemon_chown_state(const char *dir, uid_t uid, gid_t gid, const char **what,
+    char *path, size_t cap)
+{
+	struct dirent *de;
+	DIR *dp;
+	int dfd, saved;
+
+	*what = dir;
+	if (chown(dir, uid, gid) != 0 || (dp = opendir(dir)) == NULL)
+		return -1;
+	dfd = dirfd(dp);
+	while ((errno = 0, de = readdir(dp)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fchownat(dfd, de->d_name, uid, gid,
+		    AT_SYMLINK_NOFOLLOW) != 0) {
+			saved = errno;
+			snprintf(path, cap, "%s/%s", dir, de->d_name);
+			*what = path;
+			closedir(dp);
+			errno = saved;
+			return -1;
+		}
+	}
+	saved = errno;
+	closedir(dp);
+	errno = saved;
+	return saved != 0 ? -1 : 0;
+}
+
+/*
+ * daemon_drop_privileges - become conf `user` (see the file's header).
+ * Everything that needs root (binding ports below 1024, opening the
+ * state) is done by now; what comes later (state writes, the maillog
+ * after a rotation, the config at SIGHUP) must be open to that user.
+ */
+static void
+daemon_drop_privileges(struct daemon *d)
+{
+	const char *user = d->conf->user, *what;
+	char path[4096];
+	struct passwd *pw;
+
+	if (user == NULL || user[0] == '\0')
+		return;
+	errno = 0;
+	if ((pw = getpwnam(user)) == NULL)
+		log_fatal(1, "user: %s: %s", user, errno != 0 ? strerror(errno) :
+		    "no such user");
+	if (geteuid() != 0) {
+		if (geteuid() != pw->pw_uid)
+			log_warn("user: not started as root; running on as uid "
+			    "%u, not %s", (unsigned)geteuid(), user);
+		return;
+	}
+	if (daemon_chown_state(d->conf->state_dir, pw->pw_uid, pw->pw_gid,
+	    &what, path, sizeof(path)) != 0)
+		log_fatal(1, "user: cannot give %s to %s: %s", what, user,
+		    strerror(errno));
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0)
+		log_fatal(1, "user: %s: initgroups: %s", user, strerror(errno));
+	if (setgid(pw->pw_gid) != 0)
+		log_fatal(1, "user: %s: setgid(%u): %s", user,
+		    (unsigned)pw->pw_gid, strerror(errno));
+	if (setuid(pw->pw_uid) != 0)
+		log_fatal(1, "user: %s: setuid(%u): %s", user,
+		    (unsigned)pw->pw_uid, strerror(errno));
+	/* Make sure there is no way back (a uid 0 user, a saved set-uid). */
+	if (pw->pw_uid != 0 && (setuid(0) == 0 || geteuid() != pw->pw_uid ||
+	    getuid() != pw->pw_uid || getegid() != pw->pw_gid))
+		log_fatal(1, "user: %s: privileges were not dropped", user);
+	log_info("dropped privileges to %s (uid %u, gid %u)", user,
+	    (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
+}
+
 static void
 daemon_start(struct daemon *d)
 {
@@ -363,6 +483,8 @@ daemon_start(struct daemon *d)
 			log_info("feed: following %s", d->conf->feed_maillog);
 		if (d->conf->feed_syslog != NULL)
 			log_info("feed: receiving syslog on %s", d->conf->feed_syslog);
+		d->stats.feed_on = true;
+		d->stats.feed_started_us = clock_now_us();
 	}
 	if (d->conf->listen_http.n > 0) {
 		if ((d->http = http_svc_new(d->base, d->engine, d->conf, d->policy,
@@ -380,7 +502,9 @@ daemon_start(struct daemon *d)
 				log_fatal(1, "http: %s", err);
 			log_info("http: listening on %s", d->conf->listen_http.v[i]);
 		}
+		http_svc_set_daemon_stats(d->http, &d->stats);
 	}
+	daemon_drop_privileges(d);
 
 	d->ev_tick = event_new(d->base, -1, EV_PERSIST, daemon_tick, d);
 	d->ev_hup = evsignal_new(d->base, SIGHUP, daemon_signal, d);

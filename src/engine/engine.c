@@ -364,6 +364,18 @@ engine_set_conf(struct engine *e, const struct conf *conf, char *err,
 		}
 	}
 	/* From here on nothing can fail. */
+	for (j = 0; j < nr->n_limits; j++) {
+		/* Hit counters follow a limit that keeps its name and action. */
+		for (i = 0; i < old->n_limits; i++) {
+			if (strcmp(old->limits[i].conf->name,
+			    nr->limits[j].conf->name) == 0 &&
+			    old->limits[i].conf->action ==
+			    nr->limits[j].conf->action) {
+				nr->limits[j].hits = old->limits[i].hits;
+				break;
+			}
+		}
+	}
 	for (s = e->subjects.head; s != NULL; s = next) {
 		next = s->next;
 		for (link = &s->states; (ls = *link) != NULL;) {
@@ -484,6 +496,21 @@ size_t
 engine_customer_count(const struct engine *e)
 {
 	return e->subjects.count[CONF_LIMIT_KEY_CUSTOMER];
+}
+
+bool
+engine_limit_hits(const struct engine *e, size_t i,
+    struct engine_limit_hits *out)
+{
+	const struct engine_limit *el;
+
+	if (i >= e->rules->n_limits)
+		return false;
+	el = &e->rules->limits[i];
+	out->limit = el->conf->name;
+	out->action = el->conf->action;
+	out->hits = el->hits;
+	return true;
 }
 
 size_t

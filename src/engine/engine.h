@@ -196,6 +196,25 @@ size_t engine_customer_count(const struct engine *engine);
 /* engine_instance_count - messages in flight remembered. */
 size_t engine_instance_count(const struct engine *engine);
 
+/* One limit's hits since the engine was made, for /metrics. */
+struct engine_limit_hits {
+	const char *limit;		/* its name; borrowed, see below */
+	enum conf_action action;	/* its configured action */
+	uint64_t hits;
+};
+
+/*
+ * engine_limit_hits - the hits of limit i (configuration order): answered
+ * requests that went over it, whether or not its action was the one
+ * answered (a more severe limit may win); a request repeated with the
+ * same instance, state and recipient counts once.  A reload keeps the
+ * count of a limit that keeps its name and action.  out->limit is valid
+ * until the next engine_set_conf().  Returns false when i is past the
+ * last limit.  O(1).
+ */
+bool engine_limit_hits(const struct engine *engine, size_t i,
+    struct engine_limit_hits *out);
+
 /* One limit's state for one customer, for the HTTP API. */
 struct engine_usage {
 	char limit[ENGINE_RULE_MAX];	/* the limit's name */
@@ -333,6 +352,19 @@ int engine_observe_log(struct engine *engine, const struct maillog_rec *rec,
  */
 int engine_observe_complaint(struct engine *engine,
     const char *customer_or_addr, int64_t now_us);
+
+/*
+ * engine_observe_complaint_about - engine_observe_complaint() that also
+ * says whom it counted against: the customer key (SPEC section 6) into
+ * customer (cap bytes with the NUL; may be NULL), which differs from
+ * customer_or_addr when an address named the customer, and the
+ * customer's open incident after the complaint into *incident (0: none;
+ * may be NULL).  A customer with an open incident is not observed again.
+ * Returns 0 or ERR_NOENT (customer "" then).
+ */
+int engine_observe_complaint_about(struct engine *engine,
+    const char *customer_or_addr, int64_t now_us, char *customer, size_t cap,
+    uint64_t *incident);
 
 /*
  * engine_incident_release - end incident id at now_us: its customer's

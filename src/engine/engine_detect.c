@@ -355,20 +355,35 @@ engine_detect_answer(const struct engine *e, const char *customer, uint8_t act,
 int
 engine_observe_complaint(struct engine *e, const char *who, int64_t now_us)
 {
+	return engine_observe_complaint_about(e, who, now_us, NULL, 0, NULL);
+}
+
+int
+engine_observe_complaint_about(struct engine *e, const char *who,
+    int64_t now_us, char *customer, size_t cap, uint64_t *incident)
+{
 	struct detect_cust *c = det_cust(e, who, strlen(who));
 	struct ipaddr addr;
 	enum sprt_decision d;
 
+	if (incident != NULL)
+		*incident = 0;
+	if (customer != NULL && cap > 0)
+		customer[0] = '\0';
 	if (c == NULL && ipaddr_parse(who, strlen(who), &addr) == 0)
 		c = engine_detect_by_addr(e, &addr);
 	if (c == NULL)
 		return ERR_NOENT;
-	if (det_open_incident(e, c) != NULL)
-		return 0;
-	detect_complaint(&e->det.tab, &e->det.params, c, now_us, &d);
-	detect_touch(&e->det.tab, c, now_us);
-	if (d == SPRT_COMPROMISED)
-		engine_detect_open(e, c, "complaint", NULL, now_us);
+	if (customer != NULL && cap > 0)
+		snprintf(customer, cap, "%s", c->key);
+	if (det_open_incident(e, c) == NULL) {
+		detect_complaint(&e->det.tab, &e->det.params, c, now_us, &d);
+		detect_touch(&e->det.tab, c, now_us);
+		if (d == SPRT_COMPROMISED)
+			engine_detect_open(e, c, "complaint", NULL, now_us);
+	}
+	if (incident != NULL && det_open_incident(e, c) != NULL)
+		*incident = c->incident;
 	return 0;
 }
 

@@ -61,6 +61,7 @@ struct engine_limit {
 	enum limit_kind kind;
 	struct limit_rate rate;		/* as configured */
 	uint8_t *nets;			/* owned: n_networks flags, NULL: every */
+	uint64_t hits;			/* requests it went over (metrics) */
 };
 
 /* One limit taking part in one request (engine_judge.c scratch). */

@@ -508,6 +508,9 @@ judge_commit(struct judge *j, size_t n, bool refused)
 	for (i = 0; i < n; i++) {
 		it = &j->r->items[i];
 		changed = false;
+		/* A hit for /metrics: every answered request it went over. */
+		if (it->over)
+			j->r->limits[it->limit].hits++;
 		if (it->check_only) {
 			if (it->over) {
 				limit_count_add(&it->ls->attempts, 1);

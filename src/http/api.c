@@ -4,8 +4,9 @@
  * request bodies, and GET /api/v1/status (api.h).
  *
  * Limits: a path of at most 8 segments of API_SEG_MAX bytes each after
- * decoding (more: 404 or 400); a body of at most API_BODY_MAX bytes
- * (the adapter refuses larger ones with 413 before reading them).
+ * decoding (more: 404 or 400); a body of at most API_BODY_MAX bytes,
+ * API_COMPLAINT_BODY_MAX for POST /api/v1/complaints (the adapter
+ * refuses larger ones with 413 before reading them).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -458,6 +459,11 @@ api_route(struct api_ctx *x, char segs[][API_SEG_MAX], size_t n)
 		}
 		if (n == 5 && strcmp(segs[4], "entries") == 0)
 			return api_zones_entries(x, segs[3]);
+	}
+	if (strcmp(segs[2], "complaints") == 0 && n == 3) {
+		if (!is(m, "POST"))
+			return api_method_not_allowed(x, "POST");
+		return api_complaints_post(x);
 	}
 	if (strcmp(segs[2], "lookup") == 0 && n == 3) {
 		if (!is(m, "GET") && !is(m, "HEAD"))

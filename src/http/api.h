@@ -19,6 +19,7 @@
  *   POST   /api/v1/zones/{zone}/entries         (token) {address, ttl?, txt?}
  *   DELETE /api/v1/zones/{zone}/entries?address=ADDR   (token; or a body)
  *   GET    /api/v1/lookup?address=ADDR
+ *   POST   /api/v1/complaints                    (token) an ARF report
  *   GET    /metrics                              (Prometheus text)
  *
  * Path segments are percent-decoded after splitting, so a customer key
@@ -26,7 +27,8 @@
  * "Authorization: Bearer TOKEN" with the configured token (compared in
  * constant time); without a configured token every change is refused.
  * Errors are {"error": "message"} with 400, 401, 404, 405, 409, 413,
- * 500 or 503.  Every change is logged with the peer and what changed.
+ * 422 (a complaint without a customer), 500 or 503.  Every change is
+ * logged with the peer and what changed.
  *
  * Anything else answers 404 with api_handle() returning false, so that
  * the caller may serve a static file (the dashboard) instead.
@@ -46,6 +48,7 @@
 #include "conf/conf.h"
 
 #define API_BODY_MAX (64u << 10)	/* request bodies */
+#define API_COMPLAINT_BODY_MAX (1u << 20)	/* POST /api/v1/complaints: ARF_MSG_MAX */
 #define API_RESP_MAX (64u << 20)	/* response bodies */
 #define API_PAGE_DEFAULT 50
 #define API_PAGE_MAX 1000
@@ -92,6 +95,22 @@ struct api_http_stats {
 	uint64_t unauthorized;
 };
 
+/*
+ * What the daemon counts, for metrics: it owns the struct and keeps it
+ * up to date (the feed's counters once a second).
+ */
+struct api_daemon_stats {
+	uint64_t state_errors;		/* state writes that failed */
+	bool state_fallback;		/* answering without its backend */
+	bool feed_on;			/* a log feed is configured */
+	uint64_t feed_lines;
+	uint64_t feed_malformed;	/* lines maillog_parse() refused */
+	uint64_t feed_too_long;		/* lines over FEED_LINE_MAX, dropped */
+	uint64_t feed_rotations;
+	int64_t feed_last_line_us;	/* wall clock; 0: no line yet */
+	int64_t feed_started_us;	/* when the feed started */
+};
+
 /* Called after an API change to a detection dataset (persist it). */
 typedef void (*api_change_fn)(void *ctx);
 
@@ -106,8 +125,10 @@ struct api_env {
 	int64_t started_us;
 	const struct api_reload *reload;	/* NULL: none yet */
 	const struct api_http_stats *http;	/* NULL: none */
+	const struct api_daemon_stats *daemon;	/* NULL: none */
 	api_change_fn on_zone_change;
 	void *change_ctx;
+	const char *hostname;		/* this relay's name, for complaints; NULL: unknown */
 };
 
 /*
@@ -118,6 +139,20 @@ struct api_env {
  */
 bool api_handle(const struct api_env *env, const struct api_req *req,
     int64_t now_us, struct api_resp *resp);
+
+/*
+ * api_complaints_customer - the customer an abuse report r is about,
+ * by the rule of api_complaints.c (our Received: field by one of names,
+ * n_names of them; else an authenticated sender; else a client address
+ * in a configured network that is not exempt; else the Source-IP in
+ * one), into out (cap bytes with the NUL): a SASL username or an
+ * address.  *how names the rule that found it (static text).  Returns 0,
+ * or ERR_NOENT (out "", *how NULL) when none does.
+ */
+struct arf_report;
+int api_complaints_customer(const struct arf_report *r,
+    const struct conf *conf, const char *const *names, size_t n_names,
+    char *out, size_t cap, const char **how);
 
 /* api_resp_fini - free the body; safe on a zeroed response. */
 void api_resp_fini(struct api_resp *resp);

@@ -63,6 +63,8 @@ void api_incidents_release_id(struct api_ctx *x, uint64_t id);
 void api_zones_list(struct api_ctx *x);
 void api_zones_entries(struct api_ctx *x, const char *zone);
 void api_zones_lookup(struct api_ctx *x);
+/* api_complaints_post - POST /api/v1/complaints (api_complaints.c). */
+void api_complaints_post(struct api_ctx *x);
 
 /* metrics_answer - GET /metrics (metrics.c). */
 void metrics_answer(struct api_ctx *x);

@@ -5,16 +5,18 @@
  * newline).
  *
  * What is there: policy requests by action (the first word of the
- * answer), protocol errors, engine time (as a summary's _sum/_count),
- * connections; customers, messages in flight, detection customers, open
- * incidents and held messages (those listed under incidents in memory);
- * DNSBL detection entries per zone; reload counts and failures; HTTP
- * requests by status class.  What is not (the services do not count it
- * yet; see the HTTP section of BENCHMARKS.md and the report to the
- * lead): requests by role, a latency histogram, limit hits by limit, DNS
- * queries by zone and rcode, state backend errors, feed lag.
+ * answer) and role, protocol errors, a latency histogram (fixed buckets
+ * from 25 us to 100 ms), engine time (as a summary's _sum/_count),
+ * connections; hits per limit with its action; customers, messages in
+ * flight, detection customers, open incidents and held messages (those
+ * listed under incidents in memory); DNS queries by zone and rcode,
+ * listed answers, DNSBL detection entries and serials per zone; reload
+ * attempts and failures; state write errors and the fallback state; the
+ * log feed's lines, malformed lines and lag; HTTP requests by status
+ * class.
  *
- * Cost: O(incidents in memory + zones); no walk over the customers.
+ * Cost: O(incidents in memory + limits + zones x DNS workers); no walk
+ * over the customers.
  */
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +50,21 @@ label(struct jsonw *w, const char *v)
 	}
 }
 
+/* Microseconds as a decimal number of seconds: 25 -> "0.000025". */
+static void
+seconds(struct jsonw *w, uint64_t us)
+{
+	char frac[8];
+	int n;
+
+	n = snprintf(frac, sizeof(frac), "%06llu",
+	    (unsigned long long)(us % 1000000));
+	while (n > 0 && frac[n - 1] == '0')
+		frac[--n] = '\0';
+	jsonw_printf(w, "%llu%s%s", (unsigned long long)(us / 1000000),
+	    n > 0 ? "." : "", frac);
+}
+
 struct held_sum {
 	uint64_t held;
 };
@@ -60,14 +77,92 @@ sum_held(void *ctx, const struct engine_incident *inc)
 	hs->held += inc->n_held;
 }
 
+/* DNS queries by zone and rcode; answers that listed, by zone. */
+static void
+metrics_dns(struct jsonw *w, const struct dns_svc *dns)
+{
+	struct dns_svc_zone_stats zs;
+	const char *zone;
+	size_t i, n;
+	unsigned r;
+
+	family(w, "relayguard_dns_queries_total", "counter",
+	    "DNS queries answered, by zone and rcode (zone \"(none)\": outside "
+	    "every zone).");
+	n = dns_svc_zone_stats(dns, 0, &zone, &zs);
+	for (i = 0; i < n; i++) {
+		dns_svc_zone_stats(dns, i, &zone, &zs);
+		for (r = 0; r < DNS_SVC_RCODES; r++) {
+			jsonw_printf(w, "relayguard_dns_queries_total{zone=\"");
+			label(w, zone != NULL ? zone : "(none)");
+			jsonw_printf(w, "\",rcode=\"%s\"} %llu\n",
+			    dns_svc_rcode_name(r),
+			    (unsigned long long)zs.by_rcode[r]);
+		}
+	}
+	family(w, "relayguard_dns_listed_total", "counter",
+	    "DNS answers that listed the address asked for, by zone.");
+	for (i = 0; i + 1 < n; i++) {
+		dns_svc_zone_stats(dns, i, &zone, &zs);
+		jsonw_printf(w, "relayguard_dns_listed_total{zone=\"");
+		label(w, zone);
+		jsonw_printf(w, "\"} %llu\n", (unsigned long long)zs.listed);
+	}
+}
+
+/* The daemon's own counters: state writes, the log feed. */
+static void
+metrics_daemon(struct jsonw *w, const struct api_daemon_stats *d,
+    int64_t now_us)
+{
+	int64_t since;
+
+	family(w, "relayguard_state_errors_total", "counter",
+	    "State backend operations that failed (journal writes, snapshots).");
+	jsonw_printf(w, "relayguard_state_errors_total %llu\n",
+	    (unsigned long long)d->state_errors);
+	family(w, "relayguard_state_fallback", "gauge",
+	    "1 while the state backend is unreachable and the daemon answers "
+	    "from memory.");
+	jsonw_printf(w, "relayguard_state_fallback %d\n", d->state_fallback);
+	if (!d->feed_on)
+		return;
+	since = d->feed_last_line_us != 0 ? d->feed_last_line_us :
+	    d->feed_started_us;
+	family(w, "relayguard_feed_lag_seconds", "gauge",
+	    "Seconds since the last log line arrived (since the feed started "
+	    "when none has).");
+	jsonw_printf(w, "relayguard_feed_lag_seconds %.3f\n",
+	    now_us > since ? (double)(now_us - since) / 1e6 : 0.0);
+	family(w, "relayguard_feed_lines_total", "counter",
+	    "Log lines read by the feed.");
+	jsonw_printf(w, "relayguard_feed_lines_total %llu\n",
+	    (unsigned long long)d->feed_lines);
+	family(w, "relayguard_feed_malformed_total", "counter",
+	    "Log lines the maillog parser refused.");
+	jsonw_printf(w, "relayguard_feed_malformed_total %llu\n",
+	    (unsigned long long)d->feed_malformed);
+	family(w, "relayguard_feed_dropped_total", "counter",
+	    "Log lines dropped for being too long.");
+	jsonw_printf(w, "relayguard_feed_dropped_total %llu\n",
+	    (unsigned long long)d->feed_too_long);
+	family(w, "relayguard_feed_rotations_total", "counter",
+	    "Rotations of the followed log file.");
+	jsonw_printf(w, "relayguard_feed_rotations_total %llu\n",
+	    (unsigned long long)d->feed_rotations);
+}
+
 void
 metrics_answer(struct api_ctx *x)
 {
 	const struct api_env *env = x->env;
 	struct jsonw *w = &x->w;
 	struct policy_svc_stats ps;
+	struct engine_limit_hits lh;
 	struct held_sum hs = { 0 };
 	size_t i, open;
+	uint64_t cum;
+	unsigned r;
 	int v;
 
 	family(w, "relayguard_build_info", "gauge", "Version of relayguardd.");
@@ -80,11 +175,30 @@ metrics_answer(struct api_ctx *x)
 	if (env->policy != NULL) {
 		policy_svc_stats(env->policy, &ps);
 		family(w, "relayguard_policy_requests_total", "counter",
-		    "Policy requests answered, by action.");
-		for (v = 0; v < POLICY_SVC_VERB__COUNT; v++)
-			jsonw_printf(w, "relayguard_policy_requests_total"
-			    "{action=\"%s\"} %llu\n", policy_svc_verb_name(v),
-			    (unsigned long long)ps.by_verb[v]);
+		    "Policy requests answered, by action and role.");
+		for (r = 0; r < POLICY_SVC_ROLES; r++)
+			for (v = 0; v < POLICY_SVC_VERB__COUNT; v++)
+				jsonw_printf(w, "relayguard_policy_requests_total"
+				    "{action=\"%s\",role=\"%s\"} %llu\n",
+				    policy_svc_verb_name(v),
+				    policy_svc_role_name(r),
+				    (unsigned long long)ps.by_role[r][v]);
+		family(w, "relayguard_policy_latency_seconds", "histogram",
+		    "Time to answer a policy request (engine, reply, log).");
+		for (i = 0, cum = 0; i < POLICY_SVC_LAT_BUCKETS; i++) {
+			cum += ps.lat[i];
+			jsonw_printf(w, "relayguard_policy_latency_seconds_bucket"
+			    "{le=\"");
+			if (i + 1 < POLICY_SVC_LAT_BUCKETS)
+				seconds(w, policy_svc_latency_le_us(i));
+			else
+				jsonw_append(w, "+Inf", 4);
+			jsonw_printf(w, "\"} %llu\n", (unsigned long long)cum);
+		}
+		jsonw_printf(w, "relayguard_policy_latency_seconds_sum ");
+		seconds(w, ps.lat_us);
+		jsonw_printf(w, "\nrelayguard_policy_latency_seconds_count %llu\n",
+		    (unsigned long long)cum);
 		family(w, "relayguard_policy_errors_total", "counter",
 		    "Policy connections closed or requests answered with the "
 		    "default, by reason.");
@@ -113,6 +227,15 @@ metrics_answer(struct api_ctx *x)
 		    "Policy connections open now.");
 		jsonw_printf(w, "relayguard_policy_connections_open %llu\n",
 		    (unsigned long long)ps.conns_open);
+	}
+
+	family(w, "relayguard_limit_hits_total", "counter",
+	    "Policy requests that went over a limit, by limit and its action.");
+	for (i = 0; engine_limit_hits(env->engine, i, &lh); i++) {
+		jsonw_printf(w, "relayguard_limit_hits_total{limit=\"");
+		label(w, lh.limit);
+		jsonw_printf(w, "\",action=\"%s\"} %llu\n",
+		    conf_action_name(lh.action), (unsigned long long)lh.hits);
 	}
 
 	family(w, "relayguard_customers", "gauge",
@@ -164,18 +287,25 @@ metrics_answer(struct api_ctx *x)
 		}
 	}
 
+	if (env->dns != NULL)
+		metrics_dns(w, env->dns);
+
 	family(w, "relayguard_reloads_total", "counter",
-	    "Configuration reloads (SIGHUP), by result.");
-	jsonw_printf(w, "relayguard_reloads_total{result=\"ok\"} %llu\n"
-	    "relayguard_reloads_total{result=\"failed\"} %llu\n",
-	    (unsigned long long)(env->reload ? env->reload->reloads -
-	    env->reload->failures : 0),
+	    "Configuration reloads asked for (SIGHUP).");
+	jsonw_printf(w, "relayguard_reloads_total %llu\n",
+	    (unsigned long long)(env->reload ? env->reload->reloads : 0));
+	family(w, "relayguard_reload_failures_total", "counter",
+	    "Configuration reloads that failed (the old configuration runs).");
+	jsonw_printf(w, "relayguard_reload_failures_total %llu\n",
 	    (unsigned long long)(env->reload ? env->reload->failures : 0));
 	family(w, "relayguard_last_reload_success", "gauge",
 	    "1 when the last reload worked (or none was asked for).");
 	jsonw_printf(w, "relayguard_last_reload_success %d\n",
 	    env->reload == NULL || env->reload->last_us == 0 ||
 	    env->reload->last_ok);
+
+	if (env->daemon != NULL)
+		metrics_daemon(w, env->daemon, x->now_us);
 
 	if (env->http != NULL) {
 		family(w, "relayguard_http_requests_total", "counter",

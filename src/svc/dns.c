@@ -42,10 +42,15 @@
 #define TCP_IDLE_S 10
 #define AXFR_SNDTIMEO_S 30
 
+/*
+ * Per zone index (the last: outside every zone), written by one thread
+ * each (a worker, or the loop for TCP) with relaxed atomics and summed
+ * by the loop: about 15 KiB per worker.
+ */
 struct counters {
-	_Atomic uint64_t q[DNS_SVC_ZONES_MAX + 1];	/* last: outside zones */
+	_Atomic uint64_t q[DNS_SVC_ZONES_MAX + 1];
 	_Atomic uint64_t listed[DNS_SVC_ZONES_MAX + 1];
-	_Atomic uint64_t nx[DNS_SVC_ZONES_MAX + 1];
+	_Atomic uint64_t rc[DNS_SVC_ZONES_MAX + 1][DNS_SVC_RCODES];
 };
 
 struct worker {
@@ -103,8 +108,8 @@ count(struct counters *c, const struct dnsbl_answer_info *info)
 	atomic_fetch_add_explicit(&c->q[z], 1, memory_order_relaxed);
 	if (info->listed)
 		atomic_fetch_add_explicit(&c->listed[z], 1, memory_order_relaxed);
-	if (info->rcode == 3)
-		atomic_fetch_add_explicit(&c->nx[z], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&c->rc[z][dns_svc_rcode_index(info->rcode)],
+	    1, memory_order_relaxed);
 }
 
 static int64_t
@@ -665,7 +670,59 @@ sum(const struct counters *c, size_t z, uint64_t *q, uint64_t *l, uint64_t *nx)
 {
 	*q += atomic_load_explicit(&c->q[z], memory_order_relaxed);
 	*l += atomic_load_explicit(&c->listed[z], memory_order_relaxed);
-	*nx += atomic_load_explicit(&c->nx[z], memory_order_relaxed);
+	*nx += atomic_load_explicit(&c->rc[z][DNS_RCODE_NXDOMAIN],
+	    memory_order_relaxed);
+}
+
+/* sum_zone - every counter of zone index z, over TCP and the workers. */
+static void
+sum_zone(const struct dns_svc *svc, size_t z, struct dns_svc_zone_stats *out)
+{
+	const struct counters *c;
+	size_t i, r;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i <= svc->n_workers; i++) {
+		c = i < svc->n_workers ? &svc->workers[i]->c : &svc->tcp_c;
+		out->queries += atomic_load_explicit(&c->q[z],
+		    memory_order_relaxed);
+		out->listed += atomic_load_explicit(&c->listed[z],
+		    memory_order_relaxed);
+		for (r = 0; r < DNS_SVC_RCODES; r++)
+			out->by_rcode[r] += atomic_load_explicit(&c->rc[z][r],
+			    memory_order_relaxed);
+	}
+}
+
+unsigned
+dns_svc_rcode_index(unsigned rcode)
+{
+	return rcode < DNS_SVC_RCODES - 1 ? rcode : DNS_SVC_RCODES - 1;
+}
+
+const char *
+dns_svc_rcode_name(unsigned i)
+{
+	static const char *const names[DNS_SVC_RCODES] = {
+		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
+		"REFUSED", "other"
+	};
+
+	return names[dns_svc_rcode_index(i)];
+}
+
+size_t
+dns_svc_zone_stats(const struct dns_svc *svc, size_t i, const char **zone,
+    struct dns_svc_zone_stats *out)
+{
+	size_t n = svc->zs->n < DNS_SVC_ZONES_MAX ? svc->zs->n :
+	    DNS_SVC_ZONES_MAX;
+
+	if (i > n)
+		return n + 1;
+	*zone = i < n ? svc->zs->z[i].name : NULL;
+	sum_zone(svc, i < n ? i : DNS_SVC_ZONES_MAX, out);
+	return n + 1;
 }
 
 static void

@@ -111,4 +111,37 @@ int dns_svc_lookup(struct dns_svc *svc, const struct ipaddr *addr, int64_t now_s
 /* dns_svc_serial - the current SOA serial of zone, or 0 if unknown. */
 uint32_t dns_svc_serial(struct dns_svc *svc, const char *zone);
 
+/*
+ * Query counters of one zone since dns_svc_new(), UDP and TCP together,
+ * by answer: rcodes 0..5 (NOERROR .. REFUSED) and "other" (an extended
+ * rcode, NOTAUTH).  A query the service does not answer (a reply, or
+ * not even a header) is not counted.
+ */
+#define DNS_SVC_RCODES 7
+
+struct dns_svc_zone_stats {
+	uint64_t queries;
+	uint64_t listed;		/* answered with a listing */
+	uint64_t by_rcode[DNS_SVC_RCODES];
+};
+
+/*
+ * dns_svc_zone_stats - the counters of zone i of the running set (*zone
+ * its name, borrowed until the next reload) or, for i equal to the
+ * number of zones, of the queries outside every zone (*zone NULL).
+ * Returns the number of rows (zones + 1); *zone and *out are set only
+ * when i is below it.  Counters are kept by a zone's position in the
+ * config: a reload that reorders the zones moves them.  Reads the
+ * workers' counters with relaxed atomics: each is exact, the set a
+ * moment's picture.  Cost: O(workers) per zone.
+ */
+size_t dns_svc_zone_stats(const struct dns_svc *svc, size_t i,
+    const char **zone, struct dns_svc_zone_stats *out);
+
+/* dns_svc_rcode_index - the by_rcode index of an rcode. */
+unsigned dns_svc_rcode_index(unsigned rcode);
+
+/* dns_svc_rcode_name - "NOERROR" .. "REFUSED", "other", by index (static). */
+const char *dns_svc_rcode_name(unsigned i);
+
 #endif

@@ -62,6 +62,7 @@ struct http_svc {
 	uint64_t entries_gen;		/* sum of the detection datasets' gens */
 	uint64_t rl_seed;
 	struct rl_bucket rl[HTTP_SVC_RL_SLOTS];
+	char hostname[256];		/* gethostname(), for complaints */
 };
 
 /* ------------------------------------------------------------ the token */
@@ -326,6 +327,7 @@ http_reason(int status)
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
 	case 413: return "Payload Too Large";
+	case 422: return "Unprocessable Entity";
 	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
@@ -391,6 +393,28 @@ http_reply(struct http_svc *svc, struct evhttp_request *req,
 		evbuffer_free(out);
 }
 
+/*
+ * The body limit of path: an abuse report may be up to 1 MiB (the ARF
+ * parser's limit and evhttp's HTTP_SVC_BODY_HARD_MAX), JSON bodies 64 KiB.
+ */
+static unsigned
+http_body_max(const char *path)
+{
+	if (strcmp(path, "/api/v1/complaints") == 0)
+		return API_COMPLAINT_BODY_MAX;
+	return API_BODY_MAX;
+}
+
+/* The relay's host name, to find its Received: field in complaints. */
+static void
+http_set_hostname(struct http_svc *svc)
+{
+	if (gethostname(svc->hostname, sizeof(svc->hostname) - 1) != 0)
+		svc->hostname[0] = '\0';
+	svc->hostname[sizeof(svc->hostname) - 1] = '\0';
+	svc->env.hostname = svc->hostname[0] != '\0' ? svc->hostname : NULL;
+}
+
 static void
 http_cb(struct evhttp_request *req, void *arg)
 {
@@ -442,12 +466,12 @@ http_cb(struct evhttp_request *req, void *arg)
 	    evhttp_request_get_input_headers(req), "Authorization");
 	ar.peer = peer;
 	len = evbuffer_get_length(in);
-	if (len > API_BODY_MAX) {
+	if (len > http_body_max(ar.path)) {
 		svc->stats.too_big++;
 		log_warn("http: %s: %s %s: body of %zu bytes exceeds %u",
-		    peer, ar.method, ar.path, len, API_BODY_MAX);
+		    peer, ar.method, ar.path, len, http_body_max(ar.path));
 		api_error(&resp, 413, "the request body exceeds %u bytes",
-		    API_BODY_MAX);
+		    http_body_max(ar.path));
 		http_reply(svc, req, &resp, false);
 		api_resp_fini(&resp);
 		return;
@@ -523,6 +547,7 @@ http_svc_new(struct event_base *base, struct engine *engine,
 	svc->env.on_zone_change = http_on_zone_change;
 	svc->env.change_ctx = svc;
 	http_find_www(svc);
+	http_set_hostname(svc);
 	n = http_entries_load(conf, dns, svc->env.started_us / 1000000, lerr,
 	    sizeof(lerr));
 	if (n < 0)
@@ -639,6 +664,13 @@ http_svc_reload(struct http_svc *svc, const struct conf *conf,
 	xfree(svc->token);
 	svc->token = token;
 	svc->env.token = token;
+}
+
+void
+http_svc_set_daemon_stats(struct http_svc *svc,
+    const struct api_daemon_stats *stats)
+{
+	svc->env.daemon = stats;
 }
 
 void

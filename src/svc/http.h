@@ -4,8 +4,9 @@
  * static file of the dashboard, with the limits a service facing a
  * browser needs.
  *
- * Limits: request bodies of at most API_BODY_MAX bytes (larger: 413
- * with a JSON error; over 1 MiB evhttp drops the request itself),
+ * Limits: request bodies of at most API_BODY_MAX bytes, abuse reports
+ * (POST /api/v1/complaints) of at most API_COMPLAINT_BODY_MAX (larger:
+ * 413 with a JSON error; over 1 MiB evhttp drops the request itself),
  * headers of at most 16 KiB, 60 s per connection idle or slow; a token
  * bucket per client address (HTTP_SVC_RATE per second, burst
  * HTTP_SVC_BURST; over it: 429 with Retry-After), kept in a fixed table
@@ -15,7 +16,8 @@
  * Authentication: every request that is not GET or HEAD needs
  * "Authorization: Bearer TOKEN" (api.h); the token is http.token, or
  * the first line of the file http.token_file, read by http_svc_new() and
- * again by http_svc_reload().
+ * again by http_svc_reload().  Complaints look for the Received: field
+ * "by" this host's name (gethostname(), read once at start).
  *
  * The dashboard: GET of any path outside /api/ and /metrics serves a
  * file of the www directory ("/" is index.html): $RG_WWW_DIR, else
@@ -49,6 +51,7 @@ struct engine;
 struct policy_svc;
 struct dns_svc;
 struct http_svc;
+struct api_daemon_stats;
 
 #define HTTP_SVC_RATE 200		/* requests per second per client */
 #define HTTP_SVC_BURST 1000
@@ -97,6 +100,14 @@ void http_svc_note_listener(struct http_svc *svc, const char *what,
  */
 void http_svc_reload(struct http_svc *svc, const struct conf *conf,
     struct engine *engine, bool ok, const char *error);
+
+/*
+ * http_svc_set_daemon_stats - show the daemon's counters (state errors,
+ * the log feed) in /metrics.  stats is borrowed and must outlive the
+ * service; NULL: none.
+ */
+void http_svc_set_daemon_stats(struct http_svc *svc,
+    const struct api_daemon_stats *stats);
 
 /*
  * http_svc_free - close the listeners, save the DNSBL entries, free

@@ -216,6 +216,48 @@ policy_svc_verb_of(const char *action)
 	    POLICY_SVC_VERB_OTHER;
 }
 
+/* Roles and latency buckets */
+
+_Static_assert(ENGINE_ROLE_INBOUND + 1 == POLICY_SVC_ROLES,
+    "policy.h counts the roles of engine.h");
+
+static const char *const policy_role_names[POLICY_SVC_ROLES] = {
+	[ENGINE_ROLE_SUBMISSION] = "submission",
+	[ENGINE_ROLE_RELAY] = "relay",
+	[ENGINE_ROLE_INBOUND] = "inbound",
+};
+
+/* Upper bounds in microseconds; the last bucket is +Inf. */
+static const uint64_t policy_lat_le_us[POLICY_SVC_LAT_BUCKETS - 1] = {
+	25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000
+};
+
+const char *
+policy_svc_role_name(unsigned role)
+{
+	return role < POLICY_SVC_ROLES ? policy_role_names[role] : "unknown";
+}
+
+uint64_t
+policy_svc_latency_le_us(size_t i)
+{
+	return i < POLICY_SVC_LAT_BUCKETS - 1 ? policy_lat_le_us[i] :
+	    UINT64_MAX;
+}
+
+size_t
+policy_svc_latency_bucket(uint64_t us)
+{
+	size_t i;
+
+	/* Twelve compares at most; most answers stop at the first two. */
+	for (i = 0; i < POLICY_SVC_LAT_BUCKETS - 1; i++) {
+		if (us <= policy_lat_le_us[i])
+			return i;
+	}
+	return POLICY_SVC_LAT_BUCKETS - 1;
+}
+
 /* Connections */
 
 static void
@@ -301,14 +343,15 @@ policy_conn_answer(struct policy_svc *svc, const struct policy_req *req)
 	const char *action = "DUNNO";
 	char *out = svc->scratch + svc->scratch_len;
 	size_t cap = svc->scratch_cap - svc->scratch_len;
-	int64_t t0, dt;
+	int64_t dt, start;
+	enum policy_svc_verb verb;
 	int n;
 
+	start = clock_mono_us();
 	if (svc->engine != NULL) {
-		t0 = clock_mono_us();
 		if (engine_judge(svc->engine, req, clock_now_us(), &v) < 0)
 			svc->st.engine_errors++;
-		dt = clock_mono_us() - t0;
+		dt = clock_mono_us() - start;
 		svc->st.judge_us += (uint64_t)dt;
 		/* The engine answers synchronously: count, do not cut short. */
 		if (svc->lim.time_budget_ms != 0 &&
@@ -331,9 +374,18 @@ policy_conn_answer(struct policy_svc *svc, const struct policy_req *req)
 	}
 	svc->scratch_len += (size_t)n;
 	svc->st.requests++;
-	svc->st.by_verb[policy_svc_verb_of(action)]++;
-	if (svc->engine != NULL)
+	verb = policy_svc_verb_of(action);
+	svc->st.by_verb[verb]++;
+	if (svc->engine != NULL) {
+		if ((unsigned)v.role < POLICY_SVC_ROLES)
+			svc->st.by_role[v.role][verb]++;
 		policy_log_decision(req, &v, action);
+	}
+	dt = clock_mono_us() - start;
+	if (dt < 0)
+		dt = 0;
+	svc->st.lat[policy_svc_latency_bucket((uint64_t)dt)]++;
+	svc->st.lat_us += (uint64_t)dt;
 }
 
 /*

@@ -60,10 +60,24 @@ enum policy_svc_verb {
 	POLICY_SVC_VERB__COUNT
 };
 
+/* Roles, as enum engine_role numbers them (engine/engine.h). */
+#define POLICY_SVC_ROLES 3
+
+/*
+ * The latency histogram: time to answer one request (engine, reply,
+ * log line), in POLICY_SVC_LAT_BUCKETS fixed buckets whose upper bounds
+ * are 25 us .. 100 ms (policy_svc_latency_le_us()) and then +Inf.
+ */
+#define POLICY_SVC_LAT_BUCKETS 13
+
 /* Counters since policy_svc_new(); conns_open is a gauge. */
 struct policy_svc_stats {
 	uint64_t requests;		/* answered */
 	uint64_t by_verb[POLICY_SVC_VERB__COUNT];
+	/* By role and verb; requests answered without an engine: none. */
+	uint64_t by_role[POLICY_SVC_ROLES][POLICY_SVC_VERB__COUNT];
+	uint64_t lat[POLICY_SVC_LAT_BUCKETS];	/* per bucket, not cumulative */
+	uint64_t lat_us;		/* total answer time, microseconds */
 	uint64_t malformed;		/* closed: ERR_MALFORMED */
 	uint64_t too_big;		/* closed: a protocol limit exceeded */
 	uint64_t engine_errors;		/* answered with the default */
@@ -134,6 +148,21 @@ const char *policy_svc_verb_name(enum policy_svc_verb verb);
  * first word, as Postfix reads it).
  */
 enum policy_svc_verb policy_svc_verb_of(const char *action);
+
+/* policy_svc_role_name - "submission", "relay", "inbound" (static). */
+const char *policy_svc_role_name(unsigned role);
+
+/*
+ * policy_svc_latency_le_us - the upper bound of latency bucket i in
+ * microseconds (UINT64_MAX for the last, +Inf, and past it).
+ */
+uint64_t policy_svc_latency_le_us(size_t i);
+
+/*
+ * policy_svc_latency_bucket - the bucket of a request answered in us
+ * microseconds: the first whose bound is >= us.
+ */
+size_t policy_svc_latency_bucket(uint64_t us);
 
 /*
  * policy_svc_free - close every listener (removing unix socket files

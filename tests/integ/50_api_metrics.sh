@@ -2,7 +2,9 @@
 # 50_api_metrics.sh - GET /metrics of a real relayguardd: valid
 # Prometheus text exposition (promtool check metrics when Debian's
 # prometheus package provides promtool, else a parser of the format
-# written here), and counters that follow what the daemon did.
+# written here), and counters that follow what the daemon did: requests
+# by action and role, limit hits, the latency histogram, DNS queries by
+# zone and rcode, state errors, reloads and failed reloads.
 . "$(dirname "$0")/lib.sh"
 
 rg_http_conf "$T/rg.conf" '
@@ -15,9 +17,19 @@ for i in 1 2 3 4; do
 	policy_query "$RG_POLICY_PORT" client_address=198.51.100.7 sasl_username=m1 \
 	    recipient="r$i@example.org" policy_context=submission >/dev/null
 done
+# Inbound mail: never limited, counted under its role.
+[ "$(policy_query "$RG_POLICY_PORT" client_address=203.0.113.9 policy_context=inbound \
+    recipient=x@inbound.example)" = DUNNO ] || fail "inbound request"
 RG_HTTP_AUTH=1 rg_http POST /api/v1/customers/m1/hold >/dev/null
 RG_HTTP_AUTH=1 rg_http POST /api/v1/zones/bl.rg-integ.test/entries '{"address": "192.0.2.5"}' >/dev/null
 rg_http POST /api/v1/customers/m1/unhold >/dev/null		# 401
+# DNS: one listed (NOERROR), two not listed (NXDOMAIN), one outside
+# every zone (REFUSED), over UDP and TCP.
+dq() { dig +short +time=2 +tries=1 -p "$RG_DNS_PORT" @127.0.0.1 "$@"; }
+[ "$(dq 5.2.0.192.bl.rg-integ.test A)" = 127.0.0.4 ] || fail "dig: listed address"
+[ -z "$(dq 6.2.0.192.bl.rg-integ.test A)" ] || fail "dig: unlisted address"
+[ -z "$(dq +tcp 7.2.0.192.bl.rg-integ.test A)" ] || fail "dig: unlisted address (TCP)"
+dq example.com A >/dev/null
 
 st=$(rg_http GET /metrics)
 [ "$st" = 200 ] || fail "GET /metrics: HTTP $st"
@@ -61,10 +73,30 @@ PYEOF
 metric() {	# NAME{LABELS} -> value
 	awk -v k="$1 " 'index($0, k) == 1 { print $NF; exit }' "$T/metrics.txt"
 }
-[ "$(metric 'relayguard_policy_requests_total{action="dunno"}')" = 2 ] ||
-    fail "dunno requests: $(metric 'relayguard_policy_requests_total{action="dunno"}')"
-[ "$(metric 'relayguard_policy_requests_total{action="defer_if_permit"}')" = 2 ] ||
-    fail "deferred requests"
+want() {	# NAME{LABELS} VALUE
+	local got
+	got=$(metric "$1")
+	[ "$got" = "$2" ] || fail "$1: got '$got', want $2"
+}
+want 'relayguard_policy_requests_total{action="dunno",role="submission"}' 2
+want 'relayguard_policy_requests_total{action="defer_if_permit",role="submission"}' 2
+want 'relayguard_policy_requests_total{action="dunno",role="inbound"}' 1
+want 'relayguard_policy_requests_total{action="dunno",role="relay"}' 0
+want 'relayguard_limit_hits_total{limit="msgs",action="defer"}' 2
+# The histogram: cumulative buckets, +Inf = _count = every request.
+want 'relayguard_policy_latency_seconds_bucket{le="+Inf"}' 5
+want relayguard_policy_latency_seconds_count 5
+awk '/^relayguard_policy_latency_seconds_bucket/ { if ($NF < last) exit 1; last = $NF; n++ }
+    END { exit n != 13 }' "$T/metrics.txt" || fail "latency buckets not cumulative, or not 13"
+python3 -c 'import sys; v = float(sys.argv[1]); sys.exit(not 0 < v < 5)' \
+    "$(metric relayguard_policy_latency_seconds_sum)" || fail "latency sum implausible"
+want 'relayguard_dns_queries_total{zone="bl.rg-integ.test",rcode="NOERROR"}' 1
+want 'relayguard_dns_queries_total{zone="bl.rg-integ.test",rcode="NXDOMAIN"}' 2
+want 'relayguard_dns_queries_total{zone="(none)",rcode="REFUSED"}' 1
+want 'relayguard_dns_listed_total{zone="bl.rg-integ.test"}' 1
+want relayguard_state_errors_total 0
+want relayguard_state_fallback 0
+want relayguard_reloads_total 0
 [ "$(metric relayguard_incidents_open)" = 1 ] || fail "open incidents"
 [ "$(metric 'relayguard_dnsbl_entries{zone="bl.rg-integ.test"}')" = 1 ] || fail "dnsbl entries"
 [ "$(metric 'relayguard_http_refused_total{reason="unauthorized"}')" = 1 ] || fail "401 count"
@@ -73,8 +105,20 @@ rg_hup
 wait_for 5 grep -q "reload: done" "$RG_LOG" || fail "no reload"
 rg_http GET /metrics >/dev/null
 cp "$T/http.body" "$T/metrics.txt"
-[ "$(metric 'relayguard_reloads_total{result="ok"}')" = 1 ] || fail "reloads"
+want relayguard_reloads_total 1
+want relayguard_reload_failures_total 0
 [ "$(metric relayguard_last_reload_success)" = 1 ] || fail "last reload"
-ok "counters follow requests, incidents, entries, refusals and reloads"
+# A broken config: the reload fails, the counters say so.
+cp "$T/rg.conf" "$T/rg.conf.good"
+echo 'limit "broken" {' >>"$T/rg.conf"
+rg_hup
+wait_for 5 grep -q "keeping the running configuration" "$RG_LOG" || fail "no failed reload"
+cp "$T/rg.conf.good" "$T/rg.conf"
+rg_http GET /metrics >/dev/null
+cp "$T/http.body" "$T/metrics.txt"
+want relayguard_reloads_total 2
+want relayguard_reload_failures_total 1
+want 'relayguard_limit_hits_total{limit="msgs",action="defer"}' 2
+ok "counters follow requests by role, limit hits, latency, DNS, incidents, entries, refusals and reloads"
 rg_finish
 ok "done"

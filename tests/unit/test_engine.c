@@ -847,6 +847,71 @@ test_bad_conf(void **state)
 	conf_free(conf);
 }
 
+/* Hits per limit: every request over it, dedup respected, kept on reload. */
+static void
+test_limit_hits(void **state)
+{
+	static const char *lims =
+	    "limit \"msgs\" { key = \"customer\"; count = \"messages\"; "
+	    "rate = \"1/1h\"; action = \"defer\"; }\n"
+	    "limit \"rcpts\" { key = \"customer\"; count = \"recipients\"; "
+	    "rate = \"1/1h\"; action = \"%s\"; }\n";
+	char text[1024];
+	struct engine_limit_hits h;
+	struct conf *c2, *c3;
+	char err[256];
+	struct fx fx;
+
+	(void)state;
+	snprintf(text, sizeof(text), "%s", FX_NETWORKS);
+	snprintf(text + strlen(FX_NETWORKS), sizeof(text) - strlen(FX_NETWORKS),
+	    lims, "warn");
+	fx_open(&fx, text);
+	assert_true(engine_limit_hits(fx.e, 0, &h));
+	assert_string_equal(h.limit, "msgs");
+	assert_int_equal(h.action, CONF_ACTION_DEFER);
+	assert_int_equal(h.hits, 0);
+	assert_false(engine_limit_hits(fx.e, 2, &h));
+	assert_string_equal(fx_action(fx.e, T0, SUB "protocol_state=RCPT "
+	    "instance=a recipient=x@y.z"), "DUNNO");
+	/* Both go over; the defer wins, the warn is a hit all the same. */
+	assert_true(fx_starts(fx_action(fx.e, T0 + SEC, SUB "protocol_state=RCPT "
+	    "instance=b recipient=x@y.z"), "DEFER_IF_PERMIT"));
+	/* Repeated: answered alike, not a hit again. */
+	assert_true(fx_starts(fx_action(fx.e, T0 + 2 * SEC, SUB
+	    "protocol_state=RCPT instance=b recipient=x@y.z"), "DEFER_IF_PERMIT"));
+	assert_true(engine_limit_hits(fx.e, 0, &h));
+	assert_int_equal(h.hits, 1);
+	assert_true(engine_limit_hits(fx.e, 1, &h));
+	assert_string_equal(h.limit, "rcpts");
+	assert_int_equal(h.action, CONF_ACTION_WARN);
+	assert_int_equal(h.hits, 1);
+	/* Inbound mail is never limited: no hit. */
+	assert_string_equal(fx_action(fx.e, T0 + 3 * SEC, "client_address="
+	    "203.0.113.9 protocol_state=RCPT instance=c recipient=x@y.z"),
+	    "DUNNO");
+	assert_true(engine_limit_hits(fx.e, 0, &h));
+	assert_int_equal(h.hits, 1);
+	/* A reload keeps a limit's hits only with its name and action. */
+	snprintf(text + strlen(FX_NETWORKS), sizeof(text) - strlen(FX_NETWORKS),
+	    lims, "hold");
+	c2 = fx_conf(text);
+	assert_int_equal(engine_set_conf(fx.e, c2, err, sizeof(err)), 0);
+	conf_free(fx.conf);
+	fx.conf = c2;
+	assert_true(engine_limit_hits(fx.e, 0, &h));
+	assert_int_equal(h.hits, 1);
+	assert_true(engine_limit_hits(fx.e, 1, &h));
+	assert_int_equal(h.action, CONF_ACTION_HOLD);
+	assert_int_equal(h.hits, 0);
+	c3 = fx_conf(FX_NETWORKS);
+	assert_int_equal(engine_set_conf(fx.e, c3, err, sizeof(err)), 0);
+	conf_free(fx.conf);
+	fx.conf = c3;
+	assert_false(engine_limit_hits(fx.e, 0, &h));
+	fx_close(&fx);
+}
+
 int
 main(void)
 {
@@ -875,6 +940,7 @@ main(void)
 		cmocka_unit_test(test_no_instance),
 		cmocka_unit_test(test_usage_api),
 		cmocka_unit_test(test_bad_conf),
+		cmocka_unit_test(test_limit_hits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -164,6 +164,9 @@ test_metrics(void **state)
 {
 	struct api_reload rl = { 2, 1, T0, false, "bad" };
 	struct api_http_stats hs = { .requests = 5, .by_class = { 0, 0, 4, 0, 1 } };
+	struct api_daemon_stats ds = { .state_errors = 3, .feed_on = true,
+		.feed_lines = 7, .feed_malformed = 1,
+		.feed_last_line_us = T0 - 3 * SEC / 2, .feed_started_us = T0 };
 	struct event_base *base = event_base_new();
 	struct api_env env = { 0 };
 	struct api_req req = { .method = "GET", .path = "/metrics", .peer = "p" };
@@ -179,6 +182,8 @@ test_metrics(void **state)
 	(void)state;
 	fx_open(&fx, "state { dir = \"/x\"; }\n" FX_NETWORKS
 	    "detection { enabled = true; }\n"
+	    "limit \"m\" { key = \"customer\"; count = \"messages\"; "
+	    "rate = \"1/1h\"; action = \"defer\"; }\n"
 	    "zone \"bl.test\" { ns = [\"ns.test\"]; dataset \"d\" { type = \"detection\"; } }\n");
 	ps = policy_svc_new(base, fx.e, err, sizeof(err));
 	dns = dns_svc_new(base, fx.conf, err, sizeof(err));
@@ -192,8 +197,13 @@ test_metrics(void **state)
 	env.reload = &rl;
 	env.http = &hs;
 	env.started_us = T0;
+	env.daemon = &ds;
 	fx_action(fx.e, T0, "protocol_state=RCPT sasl_username=a "
 	    "client_address=198.51.100.1 recipient=x@y.org instance=1 "
+	    "policy_context=submission");
+	/* Over the limit m: one hit. */
+	fx_action(fx.e, T0, "protocol_state=RCPT sasl_username=a "
+	    "client_address=198.51.100.1 recipient=x@y.org instance=2 "
 	    "policy_context=submission");
 	assert_true(api_handle(&env, &req, T0 + SEC, &resp));
 	assert_int_equal(resp.status, 200);
@@ -205,12 +215,33 @@ test_metrics(void **state)
 	assert_true(n > 20);
 	assert_non_null(strstr(resp.body, "relayguard_detection_customers 1\n"));
 	assert_non_null(strstr(resp.body, "relayguard_incidents_open 0\n"));
-	assert_non_null(strstr(resp.body, "relayguard_reloads_total{result=\"failed\"} 1\n"));
-	assert_non_null(strstr(resp.body, "relayguard_reloads_total{result=\"ok\"} 1\n"));
+	assert_non_null(strstr(resp.body, "relayguard_reloads_total 2\n"));
+	assert_non_null(strstr(resp.body, "relayguard_reload_failures_total 1\n"));
+	assert_non_null(strstr(resp.body, "relayguard_limit_hits_total"
+	    "{limit=\"m\",action=\"defer\"} 1\n"));
+	assert_non_null(strstr(resp.body, "relayguard_policy_latency_seconds_bucket"
+	    "{le=\"0.000025\"} 0\n"));
+	assert_non_null(strstr(resp.body, "relayguard_policy_latency_seconds_bucket"
+	    "{le=\"0.1\"} 0\n"));
+	assert_non_null(strstr(resp.body, "relayguard_policy_latency_seconds_bucket"
+	    "{le=\"+Inf\"} 0\n"));
+	assert_non_null(strstr(resp.body, "relayguard_policy_latency_seconds_count 0\n"));
+	assert_non_null(strstr(resp.body, "relayguard_dns_queries_total"
+	    "{zone=\"bl.test\",rcode=\"NXDOMAIN\"} 0\n"));
+	assert_non_null(strstr(resp.body, "relayguard_dns_queries_total"
+	    "{zone=\"(none)\",rcode=\"REFUSED\"} 0\n"));
+	assert_non_null(strstr(resp.body, "relayguard_state_errors_total 3\n"));
+	assert_non_null(strstr(resp.body, "relayguard_state_fallback 0\n"));
+	assert_non_null(strstr(resp.body, "relayguard_feed_lag_seconds 2.500\n"));
+	assert_non_null(strstr(resp.body, "relayguard_feed_lines_total 7\n"));
+	assert_non_null(strstr(resp.body, "relayguard_feed_malformed_total 1\n"));
 	assert_non_null(strstr(resp.body, "relayguard_last_reload_success 0\n"));
 	assert_non_null(strstr(resp.body, "relayguard_http_requests_total{code=\"2xx\"} 4\n"));
 	assert_non_null(strstr(resp.body, "relayguard_dnsbl_entries{zone=\"bl.test\"} 0\n"));
-	assert_non_null(strstr(resp.body, "relayguard_policy_requests_total{action=\"dunno\"} 0\n"));
+	assert_non_null(strstr(resp.body, "relayguard_policy_requests_total"
+	    "{action=\"dunno\",role=\"submission\"} 0\n"));
+	assert_non_null(strstr(resp.body, "relayguard_policy_requests_total"
+	    "{action=\"hold\",role=\"inbound\"} 0\n"));
 	api_resp_fini(&resp);
 	req.method = "POST";
 	api_handle(&env, &req, T0, &resp);

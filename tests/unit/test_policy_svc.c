@@ -1,6 +1,7 @@
 /*
  * test_policy_svc.c - unit tests for the pure parts of svc/policy.c: the
- * classification of answered actions by verb for the statistics.
+ * classification of answered actions by verb for the statistics, the
+ * role names and the latency histogram's buckets.
  *
  * The socket side of the service (listeners, pipelining, limits, idle
  * timeout, unix sockets) needs real sockets and is left to the
@@ -78,15 +79,55 @@ test_verb_names(void **state)
 	    "other");
 }
 
+/* Latency buckets: {microseconds, bucket}; a bound belongs to its bucket. */
+static void
+test_latency_buckets(void **state)
+{
+	static const struct {
+		uint64_t us;
+		size_t want;
+	} cases[] = {
+		{ 0, 0 }, { 25, 0 }, { 26, 1 }, { 50, 1 }, { 51, 2 },
+		{ 100, 2 }, { 999, 5 }, { 1000, 5 }, { 1001, 6 },
+		{ 100000, 11 }, { 100001, 12 }, { UINT64_MAX, 12 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (policy_svc_latency_bucket(cases[i].us) != cases[i].want)
+			fail_msg("%llu us: bucket %zu, want %zu",
+			    (unsigned long long)cases[i].us,
+			    policy_svc_latency_bucket(cases[i].us),
+			    cases[i].want);
+	/* Bounds increase, and each bound falls in its own bucket. */
+	for (i = 0; i + 1 < POLICY_SVC_LAT_BUCKETS; i++) {
+		assert_true(policy_svc_latency_le_us(i) <
+		    policy_svc_latency_le_us(i + 1));
+		assert_int_equal(policy_svc_latency_bucket(
+		    policy_svc_latency_le_us(i)), i);
+	}
+	assert_int_equal(policy_svc_latency_le_us(0), 25);
+	assert_int_equal(policy_svc_latency_le_us(POLICY_SVC_LAT_BUCKETS - 2),
+	    100000);
+	assert_true(policy_svc_latency_le_us(POLICY_SVC_LAT_BUCKETS - 1) ==
+	    UINT64_MAX);
+	assert_string_equal(policy_svc_role_name(0), "submission");
+	assert_string_equal(policy_svc_role_name(1), "relay");
+	assert_string_equal(policy_svc_role_name(2), "inbound");
+	assert_string_equal(policy_svc_role_name(POLICY_SVC_ROLES), "unknown");
+}
+
 int
 main(void)
 {
 	size_t n = sizeof(verb_cases) / sizeof(verb_cases[0]), i;
-	struct CMUnitTest tests[sizeof(verb_cases) / sizeof(verb_cases[0]) + 1];
+	struct CMUnitTest tests[sizeof(verb_cases) / sizeof(verb_cases[0]) + 2];
 
 	for (i = 0; i < n; i++)
 		tests[i] = (struct CMUnitTest){ verb_cases[i].name,
 		    test_verb_case, NULL, NULL, (void *)&verb_cases[i] };
 	tests[n] = (struct CMUnitTest)cmocka_unit_test(test_verb_names);
-	return _cmocka_run_group_tests("policy_svc", tests, n + 1, NULL, NULL);
+	tests[n + 1] = (struct CMUnitTest)cmocka_unit_test(test_latency_buckets);
+	return _cmocka_run_group_tests("policy_svc", tests, n + 2, NULL, NULL);
 }
