@@ -1,9 +1,9 @@
 #!/bin/bash
 # 30_postfix_detection.sh - detection end to end with a real Postfix.
 #
-# Proves: a customer (u1, authenticated from 100.64.7.7) that suddenly
-# sends a burst to many never-seen recipients in many domains is found by
-# the SPRT; relayguardd opens ONE incident, holds every further message
+# Proves: a customer (u1, normally authenticated from 100.64.7.7) whose
+# stolen password is used by a botnet (many client networks, changing
+# HELO names, never-seen recipients in many domains) is found by the SPRT; relayguardd opens ONE incident, holds every further message
 # (Postfix's hold queue, none lost: delivered + held = sent), lists the
 # client address in its DNSBL (dig), runs notify_command once with the
 # incident JSON, and follows Postfix's maillog (the feed) meanwhile.  A
@@ -64,7 +64,8 @@ done
 pf_wait_settled "$sent" 30 || fail "history not delivered"
 [ "$(pf_queue_count hold)" = 0 ] || fail "u1's normal history was held"
 for i in $(seq 1 40); do
-	swaks_send "u1-$RANDOM@home.example" "user$i@domain$i.example" "ADDR=100.64.7.7 LOGIN=u1" >/dev/null ||
+	bot="100.64.$((10 + i % 20)).$((i % 200 + 1))"
+	swaks_send "u1-$RANDOM@home.example" "user$i@domain$i.example" "ADDR=$bot LOGIN=u1 HELO=pc-$RANDOM" >/dev/null ||
 	    fail "u1 message $i refused (held mail must be accepted)"
 	sent=$((sent + 1))
 	if [ "$i" = 20 ]; then
@@ -79,8 +80,9 @@ delivered=$(pf_sink_count)
 # How early the test decides depends on how Postfix's log lines (delivered:
 # mild evidence of normality) interleave with the burst in real time; the
 # speed of detection is measured by `relayguard evaluate` (doc/detection.md).
-# Here: detected well before the burst ends, and nothing lost.
-[ "$held" -ge 8 ] || fail "only $held of 40 burst messages held; detection too slow or absent"
+# A botnet behind one account is found in a few messages whatever the log
+# says (new networks and HELO names); nothing may be lost.
+[ "$held" -ge 25 ] || fail "only $held of 40 burst messages held; detection too slow or absent"
 [ $((held + delivered)) -eq "$sent" ] || fail "lost mail: $delivered + $held != $sent"
 ok "burst: $delivered delivered, $held held, none lost"
 
@@ -102,13 +104,18 @@ python3 -c '
 import json, sys
 inc = json.loads(open(sys.argv[1]).read())
 assert inc["ev"] == "incident" and inc["customer"] == "u1", inc
-assert "100.64.7.7" in inc["client_addresses"], inc
+assert inc["client_addresses"], inc
 assert isinstance(inc["evidence"], dict) and inc["evidence"], inc' "$T/notify.jsonl" ||
     fail "notify JSON: $(cat "$T/notify.jsonl")"
 ok "notify_command ran once with the incident"
 
-a=$(dig +short +tries=2 +time=2 -p "$RG_DNS_PORT" @127.0.0.1 "7.7.64.100.$ZONE" A)
-[ "$a" = 127.0.0.4 ] || fail "100.64.7.7 not listed in $ZONE: '$a'"
+# The addresses the incident saw are listed; u2's is not.
+listed=$(python3 -c '
+import json, sys
+print(json.loads(open(sys.argv[1]).read())["client_addresses"][0])' "$T/notify.jsonl")
+rev=$(echo "$listed" | awk -F. '{print $4"."$3"."$2"."$1}')
+a=$(dig +short +tries=2 +time=2 -p "$RG_DNS_PORT" @127.0.0.1 "$rev.$ZONE" A)
+[ "$a" = 127.0.0.4 ] || fail "$listed not listed in $ZONE: '$a'"
 a=$(dig +short -p "$RG_DNS_PORT" @127.0.0.1 "8.8.64.100.$ZONE" A)
 [ -z "$a" ] || fail "u2's address listed: $a"
 ok "client address listed in the DNSBL"
@@ -121,7 +128,7 @@ r=$(swaks_send "u1-$RANDOM@home.example" late@domain99.example "ADDR=100.64.7.7 
 sent=$((sent + 1))
 pf_wait_settled "$sent" 30 || fail "not settled after restart"
 [ "$(pf_queue_count hold)" = $((held + 1)) ] || fail "the incident did not survive kill -9 (held $(pf_queue_count hold))"
-a=$(dig +short -p "$RG_DNS_PORT" @127.0.0.1 "7.7.64.100.$ZONE" A)
+a=$(dig +short -p "$RG_DNS_PORT" @127.0.0.1 "$rev.$ZONE" A)
 [ "$a" = 127.0.0.4 ] || fail "listing lost across kill -9: '$a'"
 ok "incident, hold and listing survive kill -9"
 
@@ -145,7 +152,7 @@ done
 sink_has() { [ "$(pf_sink_count)" = "$1" ]; }
 wait_for 30 sink_has "$sent" || fail "after release $(pf_sink_count) of $sent delivered"
 [ "$(pf_queue_count)" = 0 ] || fail "mail left in the queue after release"
-a=$(dig +short -p "$RG_DNS_PORT" @127.0.0.1 "7.7.64.100.$ZONE" A)
+a=$(dig +short -p "$RG_DNS_PORT" @127.0.0.1 "$rev.$ZONE" A)
 [ -z "$a" ] || fail "still listed after release: $a"
 swaks_send "u1@home.example" friend@example.org "ADDR=100.64.7.7 LOGIN=u1" >/dev/null || fail "u1 refused after release"
 sent=$((sent + 1))
