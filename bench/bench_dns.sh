@@ -6,12 +6,26 @@
 # rbldnsd's default socket buffer) on
 # CPU 1.  For each data set - 1,000,000 single IPv4 addresses (ip4set),
 # 200,000 CIDRs with 20,000 exclusions (ip4trie), 100,000 IPv6 prefixes
-# (ip6trie) - it reports load time (start to first answer), RSS after the
-# load, queries/s and latency over SECONDS of load (half listed names,
-# half not).  Then: queries lost while the 1,000,000-entry file reloads
+# (ip6trie) - it reports load time (process start to first answer, probed
+# every millisecond by dns_load -P; the median of LOADS=5 starts), RSS
+# after the load, queries/s and latency over SECONDS of load (half listed
+# names, half not).  Then: queries lost while the 1,000,000-entry file reloads
 # under load (two reloads by SIGHUP during the run), for both servers.
 #
-#   bench/bench_dns.sh [-t SECONDS] [-o RESULTS]     (default 5 s)
+# Server efficiency, which the generator's own core cannot hide: the
+# server's CPU time (utime + stime of all its threads, from
+# /proc/PID/stat, before and after the load) divided by the queries it
+# answered, reported as queries per CPU-second ("q_cpu_s": the capacity
+# of one core).  A second pass offers a fixed load (-r, default 150,000
+# queries/s, paced by dns_load -r, up to 1000 in flight) that both
+# servers can answer in full, and reports each server's CPU utilisation
+# at that load (CPU seconds over the run's seconds).
+#
+#   bench/bench_dns.sh [-t SECONDS] [-o RESULTS] [-r QPS] [-d "DATASETS"] [-R]
+#
+# -t: seconds per run (default 5); -r: offered load of the fixed-load
+# pass (0: skip it); -d: a subset of "ip4set ip4trie ip6trie"; -R: skip
+# the reload runs.
 #
 # Needs: rbldnsd, taskset, build/bench/dnsbl_serve, build/bench/dns_load.
 set -u
@@ -19,16 +33,21 @@ cd "$(dirname "$0")/.." || exit 1
 SECS=5
 OUT=/dev/null
 WINDOW=${WINDOW:-100}
-while getopts t:o: c; do
+LOADS=${LOADS:-5}
+RATE=150000
+SETS="ip4set ip4trie ip6trie"
+RELOAD=1
+while getopts t:o:r:d:R c; do
 	case $c in
 	t) SECS=$OPTARG ;;
 	o) OUT=$OPTARG ;;
-	*) echo "usage: $0 [-t SECONDS] [-o RESULTS]" >&2; exit 2 ;;
+	r) RATE=$OPTARG ;;
+	d) SETS=$OPTARG ;;
+	R) RELOAD=0 ;;
+	*) echo "usage: $0 [-t SECONDS] [-o RESULTS] [-r QPS] [-d DATASETS] [-R]" >&2; exit 2 ;;
 	esac
 done
-for b in build/bench/dnsbl_serve build/bench/dns_load; do
-	[ -x "$b" ] || make -s "$b" || exit 1
-done
+make -s build/bench/dnsbl_serve build/bench/dns_load || exit 1
 command -v rbldnsd >/dev/null || { echo "rbldnsd not installed" >&2; exit 1; }
 W=$(mktemp -d /tmp/bench_dns.XXXXXX)
 chmod 755 "$W"
@@ -90,50 +109,96 @@ EOP
 chmod 644 "$W"/*
 
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+# cpu_ticks PID: utime + stime of the process (all its threads), in ticks.
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+HZ=$(getconf CLK_TCK)
+field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" <<<"$2"; }
 
-# start SERVER TYPE PORT: prints "PID LOAD_S"
+# start SERVER TYPE PORT: prints "PID LOAD_S" (process start to the first
+# answer, timed by dns_load -P: one query a millisecond)
 start() {
-	local srv=$1 type=$2 p=$3 t0 pid
+	local srv=$1 type=$2 p=$3 t0 t1 pid
+	head -1 "$W/$type.q" >"$W/probe.q"
+	if [ "$srv" = relayguard ]; then
+		cat >"$W/rg.$type.conf" <<EOC
+listen { dns = ["127.0.0.1:$p"]; }
+zone "bl.example.test" { ttl = 300; dataset "d" { type = "$type"; file = "$W/$type.rbl"; } }
+EOC
+	fi
 	t0=$(date +%s.%N)
 	if [ "$srv" = rbldnsd ]; then
 		taskset -c 0 rbldnsd -n -q -u nobody -t 300 -c 0 -b "127.0.0.1/$p" -w "$W" \
 		    "bl.example.test:$type:$type.rbl" >"$W/rbldnsd.$type.log" 2>&1 &
 	else
-		cat >"$W/rg.$type.conf" <<EOC
-listen { dns = ["127.0.0.1:$p"]; }
-zone "bl.example.test" { ttl = 300; dataset "d" { type = "$type"; file = "$W/$type.rbl"; } }
-EOC
 		taskset -c 0 build/bench/dnsbl_serve -c "$W/rg.$type.conf" -w 1 >"$W/rg.$type.log" 2>&1 &
 	fi
 	pid=$!
 	PIDS+=("$pid")
-	for _ in $(seq 600); do
-		dig @127.0.0.1 -p "$p" +tries=1 +time=1 2.0.0.127.bl.example.test A 2>/dev/null | grep -q 'status:' && break
-		sleep 0.01
-	done
-	echo "$pid $(echo "$(date +%s.%N) - $t0" | bc)"
+	t1=$(taskset -c 1 build/bench/dns_load -s "127.0.0.1:$p" -q "$W/probe.q" -P -t 30 |
+	    sed -n 's/answer_at=//p')
+	echo "$pid $(echo "${t1:-0} - $t0" | bc)"
 }
 
 report() { echo "$*" | tee -a "$OUT"; }
 
+# load_time SERVER TYPE: the median of LOADS starts (start to first answer).
+load_time() {
+	local i p pid load all=()
+	for i in $(seq "$LOADS"); do
+		p=$(port)
+		read -r pid load <<<"$(start "$1" "$2" "$p")"
+		all+=("$load")
+		kill "$pid"; wait "$pid" 2>/dev/null
+	done
+	printf '%s\n' "${all[@]}" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
+}
+
 report "## DNSBL (bench/bench_dns.sh -t $SECS, window $WINDOW), server on CPU 0, dns_load on CPU 1"
-report "$(printf '%-8s %-10s %9s %8s %9s %8s %8s %s' dataset server load_s rss_mb qps p50_us p99_us lost)"
-for type in ip4set ip4trie ip6trie; do
+report "$(printf '%-8s %-10s %9s %8s %9s %8s %8s %6s %7s %9s' dataset server load_s rss_mb qps p50_us p99_us lost cpu_s q_cpu_s)"
+for type in $SETS; do
 	for srv in rbldnsd relayguard; do
 		p=$(port)
-		read -r pid load <<<"$(start "$srv" "$type" "$p")"
+		load=$(load_time "$srv" "$type")
+		read -r pid _ <<<"$(start "$srv" "$type" "$p")"
 		sleep 0.5
 		rss=$(rss_kb "$pid")
+		c0=$(cpu_ticks "$pid")
 		res=$(taskset -c 1 build/bench/dns_load -s "127.0.0.1:$p" -q "$W/$type.q" -t "$SECS" -w "$WINDOW")
-		qps=$(sed -n 's/.*qps=\([0-9]*\).*/\1/p' <<<"$res")
-		p50=$(sed -n 's/.*p50_us=\([0-9]*\).*/\1/p' <<<"$res")
-		p99=$(sed -n 's/.*p99_us=\([0-9]*\).*/\1/p' <<<"$res")
-		lost=$(sed -n 's/.*lost=\([0-9]*\).*/\1/p' <<<"$res")
-		report "$(printf '%-8s %-10s %9.3f %8.1f %9s %8s %8s %s' "$type" "$srv" "$load" "$(echo "$rss / 1024" | bc -l)" "$qps" "$p50" "$p99" "$lost")"
+		c1=$(cpu_ticks "$pid")
+		ans=$(field answered "$res")
+		cpu=$(echo "($c1 - $c0) / $HZ" | bc -l)
+		report "$(printf '%-8s %-10s %9.3f %8.1f %9s %8s %8s %6s %7.2f %9.0f' "$type" "$srv" "$load" \
+		    "$(echo "$rss / 1024" | bc -l)" "$(field qps "$res")" "$(field p50_us "$res")" \
+		    "$(field p99_us "$res")" "$(field lost "$res")" "$cpu" \
+		    "$(echo "$ans / ($cpu + 0.000001)" | bc -l)")"
 		kill "$pid"; wait "$pid" 2>/dev/null
 	done
 done
 
+if [ "$RATE" != 0 ]; then
+	report ""
+	report "offered load $RATE queries/s (dns_load -r $RATE), same data and query mix:"
+	report "$(printf '%-8s %-10s %9s %9s %6s %8s %8s %7s %7s %9s' dataset server answered qps lost p50_us p99_us cpu_s cpu_pct q_cpu_s)"
+	for type in $SETS; do
+		for srv in rbldnsd relayguard; do
+			p=$(port)
+			read -r pid load <<<"$(start "$srv" "$type" "$p")"
+			sleep 0.5
+			c0=$(cpu_ticks "$pid")
+			res=$(taskset -c 1 build/bench/dns_load -s "127.0.0.1:$p" -q "$W/$type.q" -t "$SECS" -w 1000 -r "$RATE")
+			c1=$(cpu_ticks "$pid")
+			ans=$(field answered "$res")
+			cpu=$(echo "($c1 - $c0) / $HZ" | bc -l)
+			report "$(printf '%-8s %-10s %9s %9s %6s %8s %8s %7.2f %7.1f %9.0f' "$type" "$srv" "$ans" \
+			    "$(field qps "$res")" "$(field lost "$res")" "$(field p50_us "$res")" \
+			    "$(field p99_us "$res")" "$cpu" "$(echo "100 * $cpu / $SECS" | bc -l)" \
+			    "$(echo "$ans / ($cpu + 0.000001)" | bc -l)")"
+			kill "$pid"; wait "$pid" 2>/dev/null
+		done
+	done
+fi
+
+[ "$RELOAD" = 1 ] || exit 0
 report ""
 report "reload of the 1,000,000-address ip4set under load (SIGHUP at 1/4 and 1/2 of the run):"
 for srv in rbldnsd relayguard; do

@@ -2,13 +2,23 @@
  * dns_load.c - a UDP DNS load generator with recvmmsg/sendmmsg batching,
  * for bench/bench_dns.sh and the reload-under-load test.
  *
- *   dns_load -s HOST:PORT -q NAMES [-t SECONDS] [-w WINDOW] [-T TYPE]
+ *   dns_load -s HOST:PORT -q NAMES [-t SECONDS] [-w WINDOW] [-T TYPE] [-r QPS]
+ *   dns_load -s HOST:PORT -q NAMES -P [-t SECONDS]
  *
  * Keeps WINDOW queries (default 512) in flight, each a name from the file
  * NAMES (one per line, used round-robin) asked as type A (or TXT with
- * -T 16).  A query not answered within 2 s is lost.  Prints one line:
+ * -T 16).  With -r it offers at most QPS queries per second (an open
+ * loop paced on the clock, still capped by WINDOW), so that a server
+ * that keeps up answers everything and its CPU use can be compared at
+ * the same offered load.  A query not answered within 2 s is lost.
+ * Prints one line:
  *
  *   sent=N answered=N lost=N qps=N p50_us=N p99_us=N noerror=N nxdomain=N other=N
+ *
+ * With -P it only probes: one query every millisecond until the first
+ * answer (or SECONDS), then prints "answer_at=S.NNNNNNNNN" (the wall
+ * clock), so that a script can time a server from its start to its first
+ * answer with a resolution of about 1 ms (dig in a loop: 10-20 ms).
  *
  * Why its own generator: dnsperf saturates its own core before it
  * saturates rbldnsd on the other one; this one batches 64 datagrams per
@@ -51,12 +61,54 @@ cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* run_probe - ask every 1 ms until an answer; print when it came. */
+static int
+run_probe(int fd, const uint8_t *name, size_t name_len, unsigned qtype,
+    double seconds)
+{
+	uint8_t q[512], r[4096];
+	int64_t end = mono_ns() + (int64_t)(seconds * 1e9);
+	struct timespec ts;
+	uint16_t id = 1;
+	int len;
+
+	while (mono_ns() < end) {
+		int64_t wait_end = mono_ns() + 1000000;
+
+		len = dns_msg_build_query(q, sizeof(q), id, name, name_len,
+		    (uint16_t)qtype, DNS_CLASS_IN, 0);
+		(void)send(fd, q, (size_t)len, 0);	/* refused until it listens */
+		while (mono_ns() < wait_end) {
+			ssize_t n = recv(fd, r, sizeof(r), MSG_DONTWAIT);
+
+			if (n >= DNS_MSG_HDR_LEN && dns_msg_get16(r) == id) {
+				clock_gettime(CLOCK_REALTIME, &ts);
+				printf("answer_at=%lld.%09ld\n", (long long)ts.tv_sec,
+				    ts.tv_nsec);
+				return 0;
+			}
+			if (n < 0 && errno != EAGAIN && errno != ECONNREFUSED)
+				break;
+			if (n < 0) {
+				struct timespec d = { 0, 50000 };
+
+				nanosleep(&d, NULL);
+			}
+		}
+		id++;
+	}
+	fprintf(stderr, "dns_load: no answer within %.0f s\n", seconds);
+	return 1;
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *server = NULL, *names_path = NULL;
 	double seconds = 5;
 	unsigned window = 512, qtype = DNS_TYPE_A;
+	double rate = 0;
+	int probe = 0;
 	struct sockaddr_in sa;
 	uint8_t (*names)[DNS_MSG_NAME_MAX] = NULL;
 	uint8_t *name_len = NULL;
@@ -75,17 +127,20 @@ main(int argc, char **argv)
 	int64_t start, end, last_sweep;
 	char *colon;
 
-	while ((c = getopt(argc, argv, "s:q:t:w:T:")) != -1) {
+	while ((c = getopt(argc, argv, "s:q:t:w:T:r:P")) != -1) {
 		switch (c) {
 		case 's': server = optarg; break;
 		case 'q': names_path = optarg; break;
 		case 't': seconds = atof(optarg); break;
 		case 'w': window = (unsigned)atoi(optarg); break;
 		case 'T': qtype = (unsigned)atoi(optarg); break;
+		case 'r': rate = atof(optarg); break;
+		case 'P': probe = 1; break;
 		default: goto usage;
 		}
 	}
-	if (server == NULL || names_path == NULL || window == 0 || window > 60000)
+	if (server == NULL || names_path == NULL || window == 0 || window > 60000 ||
+	    rate < 0)
 		goto usage;
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
@@ -132,6 +187,8 @@ main(int argc, char **argv)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf));
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf));
 	}
+	if (probe)
+		return run_probe(fd, names[0], name_len[0], qtype, seconds);
 	for (c = 0; c < BATCH; c++) {
 		qi[c].iov_base = qbuf[c];
 		ri[c].iov_base = rbuf[c];
@@ -148,10 +205,14 @@ main(int argc, char **argv)
 	for (;;) {
 		int64_t now = mono_ns();
 		unsigned nq = 0;
+		uint64_t allowed = UINT64_MAX;
 		int r, k;
 
-		/* Fill the window, unless the time is up. */
-		while (now < end && inflight < window && nq < BATCH) {
+		if (rate > 0)
+			allowed = (uint64_t)((double)(now - start) * rate / 1e9) + 1;
+		/* Fill the window, unless the time is up or the rate is reached. */
+		while (now < end && inflight < window && nq < BATCH &&
+		    sent + nq < allowed) {
 			unsigned id;
 			int len;
 
@@ -189,7 +250,8 @@ main(int argc, char **argv)
 		if (r <= 0) {
 			struct timespec ts = { 0, 20000 };
 
-			if (now >= end || inflight >= window)
+			if (now >= end || inflight >= window ||
+			    (rate > 0 && sent >= allowed))
 				nanosleep(&ts, NULL);
 		}
 		now = mono_ns();
@@ -245,6 +307,7 @@ main(int argc, char **argv)
 	free(slots);
 	return 0;
 usage:
-	fprintf(stderr, "usage: dns_load -s HOST:PORT -q NAMES [-t SECONDS] [-w WINDOW] [-T TYPE]\n");
+	fprintf(stderr, "usage: dns_load -s HOST:PORT -q NAMES [-t SECONDS] [-w WINDOW] [-T TYPE] [-r QPS]\n"
+	    "       dns_load -s HOST:PORT -q NAMES -P [-t SECONDS]\n");
 	return 2;
 }

@@ -4,7 +4,8 @@
  * exclusions, ranges, IPv6 prefixes of every length, "$" substitution,
  * default values, malformed lines with their "file:line: reason", the
  * RFC 5782 test point refused, partial names (empty non-terminals), the
- * AXFR walk, and allocation failure at every step of a load.
+ * AXFR walk, allocation failure at every step of a load, and random
+ * CIDR lists against a brute-force longest-prefix match.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -229,6 +230,160 @@ test_ip4trie(void **state)
 	assert_int_equal(load_err(&dnsbl_ip4trie_type, "1.2.3.4\n1.2.3.0-1.2.3.9\n", err,
 	    sizeof(err)), ERR_MALFORMED);
 	assert_string_equal(err, "t.rbl:2: ranges are not allowed here (CIDR only)");
+}
+
+/* A random CIDR list against a brute-force longest-prefix match. */
+struct bf {
+	unsigned __int128 lo;
+	unsigned bits;
+	uint32_t a;			/* 0: an exclusion */
+};
+
+static uint64_t
+rnd(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
+	return *s >> 16;
+}
+
+/* bf_find - the A of the longest prefix holding x (first wins), or 0. */
+static uint32_t
+bf_find(const struct bf *e, size_t n, unsigned __int128 x, unsigned width)
+{
+	size_t i, best = n;
+
+	for (i = 0; i < n; i++) {
+		unsigned sh = width - e[i].bits;
+
+		if ((sh >= 128 || (x >> sh) == (e[i].lo >> sh)) &&
+		    (best == n || e[i].bits > e[best].bits))
+			best = i;
+	}
+	return best == n ? 0 : e[best].a;
+}
+
+static void
+rmap_random(bool v6, bool sorted, bool long6)
+{
+	enum { N = 3000, Q = 3000 };
+	struct bf *e = xcalloc(N, sizeof(*e));
+	char *text = xmalloc(N * 64), s[64];
+	unsigned width = v6 ? 128 : 32;
+	uint64_t seed = 42 + v6 * 2 + sorted + long6 * 4;
+	struct dnsbl_ds *ds;
+	size_t n, o = 0, i;
+
+	for (n = 0; n < N; n++) {
+		unsigned __int128 a;
+		unsigned bits;
+
+		const struct bf *up = n > 0 ? &e[rnd(&seed) % n] : NULL;
+
+		if (up != NULL && up->bits < width && rnd(&seed) % 4 == 0) {
+			/* Nest inside an earlier prefix: longer, or an exclusion. */
+			bits = up->bits + 1 + (unsigned)(rnd(&seed) % (width - up->bits));
+			a = up->lo | ((((unsigned __int128)rnd(&seed) << 64) | rnd(&seed)) &
+			    ((((unsigned __int128)1) << (width - up->bits)) - 1));
+		} else {
+			bits = v6 ? 24 + (unsigned)(rnd(&seed) % 41) : 12 + (unsigned)(rnd(&seed) % 17);
+			a = (((unsigned __int128)rnd(&seed) << 64) | rnd(&seed));
+			if (v6)
+				a = (a & (~(unsigned __int128)0 >> 8)) | ((unsigned __int128)0x20 << 120);
+			else
+				a = 0x01000000u + (uint32_t)(a % 0xd0000000u);
+		}
+		if (v6 && bits > 64 && !long6)
+			bits = 64;
+		if (!v6 && (a >> 24) == 127)
+			a ^= (unsigned __int128)1 << 24;
+		a &= ~((((unsigned __int128)1) << (width - bits)) - 1) & (v6 ?
+		    ~(unsigned __int128)0 : 0xffffffffu);
+		e[n].lo = a;
+		e[n].bits = bits;
+		e[n].a = rnd(&seed) % 5 == 0 ? 0 : 0x7f000002u + (uint32_t)(rnd(&seed) % 200);
+	}
+	if (sorted)
+		for (n = 1; n < N; n++)	/* insertion sort by (address, length) */
+			for (i = n; i > 0 && (e[i].lo < e[i - 1].lo || (e[i].lo == e[i - 1].lo &&
+			    e[i].bits < e[i - 1].bits)); i--) {
+				struct bf t = e[i];
+
+				e[i] = e[i - 1];
+				e[i - 1] = t;
+			}
+	for (n = 0; n < N; n++) {
+		if (v6) {
+			uint8_t b[16];
+
+			for (i = 0; i < 16; i++)
+				b[i] = (uint8_t)(e[n].lo >> (8 * (15 - i)));
+			inet_ntop(AF_INET6, b, s, sizeof(s));
+		} else
+			snprintf(s, sizeof(s), "%u.%u.%u.%u", (unsigned)(e[n].lo >> 24) & 255,
+			    (unsigned)(e[n].lo >> 16) & 255, (unsigned)(e[n].lo >> 8) & 255,
+			    (unsigned)e[n].lo & 255);
+		if (e[n].a == 0)
+			o += (size_t)sprintf(text + o, "!%s/%u\n", s, e[n].bits);
+		else
+			o += (size_t)sprintf(text + o, "%s/%u :%u\n", s, e[n].bits, e[n].a & 255);
+	}
+	text[o] = '\0';
+	ds = load(v6 ? &dnsbl_ip6trie_type : &dnsbl_ip4trie_type, text);
+	for (i = 0; i < Q; i++) {
+		const struct bf *b = &e[rnd(&seed) % N];
+		unsigned __int128 x = b->lo, off;
+		struct dnsbl_hits h;
+		uint32_t want;
+		char q[64];
+
+		/* An address inside a prefix, at its edges, or just past it. */
+		off = (((unsigned __int128)rnd(&seed) << 64) | rnd(&seed)) &
+		    ((((unsigned __int128)1) << (width - b->bits)) - 1);
+		switch (i % 4) {
+		case 0: x |= off; break;
+		case 1: x |= (((unsigned __int128)1) << (width - b->bits)) - 1; break;
+		case 2: x += ((unsigned __int128)1) << (width - b->bits); break;
+		default: break;
+		}
+		if (!v6)
+			x &= 0xffffffffu;
+		want = bf_find(e, N, x, width);
+		if (v6) {
+			uint8_t a6[16];
+			unsigned k;
+
+			for (k = 0; k < 16; k++)
+				a6[k] = (uint8_t)(x >> (8 * (15 - k)));
+			inet_ntop(AF_INET6, a6, q, sizeof(q));
+			h = q6(ds, q, 128, 0);
+		} else {
+			snprintf(q, sizeof(q), "%u.%u.%u.%u", (unsigned)(x >> 24) & 255,
+			    (unsigned)(x >> 16) & 255, (unsigned)(x >> 8) & 255, (unsigned)x & 255);
+			h = q4(ds, q, 32);
+		}
+		if (want == 0 && h.n != 0)
+			fail_msg("%s: listed, want unlisted", q);
+		if (want != 0 && (h.n != 1 || h.h[0].a != want))
+			fail_msg("%s: got %u hits (a %x), want a %x", q, h.n,
+			    h.n ? h.h[0].a : 0, want);
+	}
+	dnsbl_ds_free(ds);
+	xfree(text);
+	xfree(e);
+}
+
+static void
+test_rmap_random(void **state)
+{
+	(void)state;
+	/* Scrambled and sorted files (the radix sort and its shortcut),
+	 * thousands of boundaries (the bucket index), IPv6 with and without
+	 * prefixes longer than /64 (the two key layouts). */
+	rmap_random(false, false, false);
+	rmap_random(false, true, false);
+	rmap_random(true, false, false);
+	rmap_random(true, true, false);
+	rmap_random(true, false, true);
 }
 
 static void
@@ -523,6 +678,7 @@ main(void)
 		cmocka_unit_test(test_ip4set),
 		cmocka_unit_test(test_ip4set_big),
 		cmocka_unit_test(test_ip4trie),
+		cmocka_unit_test(test_rmap_random),
 		cmocka_unit_test(test_ip6trie_every_length),
 		cmocka_unit_test(test_ip6trie),
 		cmocka_unit_test(test_dnset),

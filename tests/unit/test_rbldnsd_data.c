@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include <arpa/inet.h>
 
 #include <cmocka.h>
 
@@ -198,7 +199,64 @@ static const struct ip6_case ip6_cases[] = {
 	/* fuzz crasher: ten groups without "::" overran the address */
 	{ "20:1:b8:1:0:1:b8:1:2:2", ERR_MALFORMED, 0, 0, 0, 0 },
 	{ "1:2:3:4:5:6:7:8:9", ERR_MALFORMED, 0, 0, 0, 0 },
+	{ "::ffff:1.2.3.4", 0, 128, 0, 0, 4 },
+	{ "1:2:3:4:5:6::", 0, 128, 0, 1, 0 },
+	{ "1:2:3:4:5:6:7:8::", ERR_MALFORMED, 0, 0, 0, 0 },
+	{ "1::2::3", ERR_MALFORMED, 0, 0, 0, 0 },
+	{ ":1::", ERR_MALFORMED, 0, 0, 0, 0 },
+	{ "1::2:", ERR_MALFORMED, 0, 0, 0, 0 },
+	{ ":::", ERR_MALFORMED, 0, 0, 0, 0 },
 };
+
+/*
+ * The hand-written "::" parser against libc's inet_pton on random
+ * strings of hex digits, colons and dots, and on mutated addresses.
+ */
+static void
+test_ip6_pton(void **state)
+{
+	static const char alpha[] = "0123456789abcdefABCDEF::::::.g";
+	uint64_t seed = 7;
+	unsigned i, k;
+
+	(void)state;
+	for (i = 0; i < 200000; i++) {
+		char s[48];
+		uint8_t a[16], b[16];
+		unsigned bits, len;
+		const char *reason;
+		int rc, want;
+
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		len = 1 + (unsigned)(seed >> 59) + (unsigned)((seed >> 40) & 15);
+		if (i % 2 == 0) {
+			for (k = 0; k < len; k++) {
+				seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+				s[k] = alpha[(seed >> 33) % (sizeof(alpha) - 1)];
+			}
+			s[len] = '\0';
+		} else {
+			memset(b, 0, sizeof(b));
+			for (k = 0; k < 16; k++)
+				b[k] = (uint8_t)(seed >> (k * 4) & ((seed >> 60) > 7 ? 0xff : 0x11));
+			inet_ntop(AF_INET6, b, s, sizeof(s));
+			len = (unsigned)strlen(s);
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			if (len > 1 && (seed >> 62) == 0)
+				s[(seed >> 20) % len] = alpha[(seed >> 40) % (sizeof(alpha) - 1)];
+		}
+		for (k = 0, bits = 0; s[k] != '\0'; k++)
+			bits += s[k] == ':';
+		if (strstr(s, "::") == NULL || bits > 7)
+			continue;	/* only the inet_pton path (at most 8 groups) */
+		want = inet_pton(AF_INET6, s, b) == 1 ? 0 : ERR_MALFORMED;
+		rc = rbldnsd_data_parse_ip6(s, strlen(s), a, &bits, &reason);
+		if (rc != want)
+			fail_msg("%s: rc %d, inet_pton says %d", s, rc, want);
+		if (rc == 0 && memcmp(a, b, 16) != 0)
+			fail_msg("%s: a different address", s);
+	}
+}
 
 static void
 test_ip6(void **state)
@@ -221,6 +279,27 @@ test_ip6(void **state)
 		assert_int_equal(a[0], c->b0);
 		assert_int_equal(a[1], c->b1);
 		assert_int_equal(a[15], c->b15);
+	}
+	/* Host bits at every length: the first host bit set is refused,
+	 * the last prefix bit set is accepted. */
+	for (i = 1; i < 128; i++) {
+		uint8_t b[16], a[16];
+		char t[64];
+		unsigned bits;
+		const char *reason;
+
+		memset(b, 0, sizeof(b));
+		b[i >> 3] = (uint8_t)(0x80 >> (i & 7));
+		inet_ntop(AF_INET6, b, t, sizeof(t) - 5);
+		snprintf(t + strlen(t), 5, "/%u", (unsigned)i);
+		assert_int_equal(rbldnsd_data_parse_ip6(t, strlen(t), a, &bits, &reason),
+		    ERR_MALFORMED);
+		memset(b, 0, sizeof(b));
+		b[(i - 1) >> 3] = (uint8_t)(0x80 >> ((i - 1) & 7));
+		inet_ntop(AF_INET6, b, t, sizeof(t) - 5);
+		snprintf(t + strlen(t), 5, "/%u", (unsigned)i);
+		assert_int_equal(rbldnsd_data_parse_ip6(t, strlen(t), a, &bits, &reason), 0);
+		assert_int_equal(bits, i);
 	}
 }
 
@@ -346,6 +425,7 @@ main(void)
 		cmocka_unit_test(test_line_limits),
 		cmocka_unit_test(test_ip4),
 		cmocka_unit_test(test_ip6),
+		cmocka_unit_test(test_ip6_pton),
 		cmocka_unit_test(test_ttl_and_a),
 		cmocka_unit_test(test_expand_subst),
 		cmocka_unit_test(test_gzip),
