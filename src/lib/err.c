@@ -1,6 +1,8 @@
 /*
  * err.c - texts for the error enum of err.h.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/err.h"
@@ -26,4 +28,16 @@ err_str(int err)
 			return strerror(-err);
 		return "unknown error";
 	}
+}
+
+void
+err_fmt(char *err, size_t errcap, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errcap == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errcap, fmt, ap);
+	va_end(ap);
 }

@@ -10,6 +10,7 @@
 #define RG_LIB_ERR_H
 
 #include <errno.h>
+#include <stddef.h>
 
 enum err_code {
 	ERR_OK = 0,
@@ -29,5 +30,13 @@ enum err_code {
 
 /* err_str - a short English text for an error code; never NULL, static. */
 const char *err_str(int err);
+
+/*
+ * err_fmt - format a message into the caller's err buffer of errcap
+ * bytes, as the "char *err, size_t errcap" convention of the project
+ * expects; err NULL or errcap 0: nothing is written.
+ */
+void err_fmt(char *err, size_t errcap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

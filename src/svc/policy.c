@@ -44,7 +44,6 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,22 +110,6 @@ struct policy_svc {
 static void policy_conn_read_cb(evutil_socket_t, short, void *);
 static void policy_conn_write_cb(evutil_socket_t, short, void *);
 static int policy_conn_process(struct policy_conn *);
-
-static void
-policy_errf(char *err, size_t errcap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-policy_errf(char *err, size_t errcap, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errcap == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errcap, fmt, ap);
-	va_end(ap);
-}
 
 /* policy_log_ok - true at most once a second per *last_us. */
 static bool
@@ -825,7 +808,7 @@ policy_svc_new(struct event_base *base, struct engine *engine, char *err,
 		goto nomem;
 	return svc;
 nomem:
-	policy_errf(err, errcap, "out of memory");
+	err_fmt(err, errcap, "out of memory");
 	policy_svc_free(svc);
 	return NULL;
 }

@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <netdb.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,22 +56,6 @@ struct policy_listen_set {
 	bool paused;
 	int64_t log_us;			/* last accept() error logged */
 };
-
-static void
-policy_listen_errf(char *err, size_t errcap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-policy_listen_errf(char *err, size_t errcap, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errcap == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errcap, fmt, ap);
-	va_end(ap);
-}
 
 void
 policy_listen_format_addr(const struct sockaddr *sa, char *buf, size_t cap)
@@ -237,14 +220,14 @@ policy_listen_start(struct policy_listen *l, char *err, size_t errcap)
 
 	if (listen(l->fd, POLICY_SVC_BACKLOG) != 0) {
 		rc = -errno;
-		policy_listen_errf(err, errcap, "%s: listen: %s", l->name,
+		err_fmt(err, errcap, "%s: listen: %s", l->name,
 		    strerror(errno));
 		policy_listen_free(l);
 		return rc;
 	}
 	if ((l->ev = event_new(l->set->base, l->fd, EV_READ | EV_PERSIST,
 	    policy_listen_accept_cb, l)) == NULL) {
-		policy_listen_errf(err, errcap, "%s: out of memory", l->name);
+		err_fmt(err, errcap, "%s: out of memory", l->name);
 		policy_listen_free(l);
 		return ERR_NOMEM;
 	}
@@ -285,7 +268,7 @@ policy_listen_unix(struct policy_listen_set *set, const char *addr,
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (*path == '\0' || strlen(path) >= sizeof(sun.sun_path)) {
-		policy_listen_errf(err, errcap, "%s: the socket path must be "
+		err_fmt(err, errcap, "%s: the socket path must be "
 		    "1 to %zu bytes", addr, sizeof(sun.sun_path) - 1);
 		return ERR_INVAL;
 	}
@@ -293,7 +276,7 @@ policy_listen_unix(struct policy_listen_set *set, const char *addr,
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0)) < 0) {
 		rc = -errno;
-		policy_listen_errf(err, errcap, "%s: socket: %s", addr,
+		err_fmt(err, errcap, "%s: socket: %s", addr,
 		    strerror(errno));
 		return rc;
 	}
@@ -303,7 +286,7 @@ policy_listen_unix(struct policy_listen_set *set, const char *addr,
 			policy_listen_free(l);
 		else
 			close(fd);
-		policy_listen_errf(err, errcap, "%s: out of memory", addr);
+		err_fmt(err, errcap, "%s: out of memory", addr);
 		return ERR_NOMEM;
 	}
 	snprintf(l->name, sizeof(l->name), "unix:%s", path);
@@ -316,7 +299,7 @@ policy_listen_unix(struct policy_listen_set *set, const char *addr,
 	}
 	if (rc != 0) {
 		rc = -errno;
-		policy_listen_errf(err, errcap, "%s: bind: %s%s", addr,
+		err_fmt(err, errcap, "%s: bind: %s%s", addr,
 		    strerror(errno), errno == EADDRINUSE ? " (another process "
 		    "listens on it, or it is not a socket)" : "");
 		policy_listen_free(l);
@@ -325,7 +308,7 @@ policy_listen_unix(struct policy_listen_set *set, const char *addr,
 	/* Postfix's smtpd, not our user, connects: mode 0666. */
 	if (chmod(path, 0666) != 0 || stat(path, &st) != 0) {
 		rc = -errno;
-		policy_listen_errf(err, errcap, "%s: chmod: %s", addr,
+		err_fmt(err, errcap, "%s: chmod: %s", addr,
 		    strerror(errno));
 		unlink(path);
 		policy_listen_free(l);
@@ -392,7 +375,7 @@ policy_listen_tcp(struct policy_listen_set *set, const char *addr,
 
 	if (policy_listen_split(addr, host, sizeof(host), &any, port,
 	    sizeof(port)) != 0) {
-		policy_listen_errf(err, errcap, "%s: not HOST:PORT, "
+		err_fmt(err, errcap, "%s: not HOST:PORT, "
 		    "[IPV6]:PORT, *:PORT or unix:/PATH", addr);
 		return ERR_INVAL;
 	}
@@ -401,7 +384,7 @@ policy_listen_tcp(struct policy_listen_set *set, const char *addr,
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	if ((rc = getaddrinfo(any ? NULL : host, port, &hints, &res)) != 0) {
-		policy_listen_errf(err, errcap, "%s: %s", addr,
+		err_fmt(err, errcap, "%s: %s", addr,
 		    gai_strerror(rc));
 		return ERR_INVAL;
 	}
@@ -420,7 +403,7 @@ policy_listen_tcp(struct policy_listen_set *set, const char *addr,
 			continue;	/* "*" on a host without IPv6 */
 		if (fd < 0) {
 			rc = -errno;
-			policy_listen_errf(err, errcap, "%s: socket: %s", addr,
+			err_fmt(err, errcap, "%s: socket: %s", addr,
 			    strerror(errno));
 			goto fail;
 		}
@@ -432,7 +415,7 @@ policy_listen_tcp(struct policy_listen_set *set, const char *addr,
 			    sizeof(one));
 		if ((l = policy_listen_alloc(set, fd)) == NULL) {
 			close(fd);
-			policy_listen_errf(err, errcap, "%s: out of memory",
+			err_fmt(err, errcap, "%s: out of memory",
 			    addr);
 			rc = ERR_NOMEM;
 			goto fail;
@@ -441,7 +424,7 @@ policy_listen_tcp(struct policy_listen_set *set, const char *addr,
 		    sizeof(l->name));
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
 			rc = -errno;
-			policy_listen_errf(err, errcap, "%s: bind %s: %s", addr,
+			err_fmt(err, errcap, "%s: bind %s: %s", addr,
 			    l->name, strerror(errno));
 			policy_listen_free(l);
 			goto fail;
@@ -465,7 +448,7 @@ policy_listen_tcp(struct policy_listen_set *set, const char *addr,
 	}
 	freeaddrinfo(res);
 	if (got == NULL) {
-		policy_listen_errf(err, errcap, "%s: no address to listen on",
+		err_fmt(err, errcap, "%s: no address to listen on",
 		    addr);
 		return ERR_NOENT;
 	}
