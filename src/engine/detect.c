@@ -263,34 +263,10 @@ detect_act_drop(struct detect_tab *t, struct detect_cust *c)
 	}
 }
 
-static unsigned char
-detect_lower(unsigned char ch)
-{
-	return ch >= 'A' && ch <= 'Z' ? (unsigned char)(ch + 32) : ch;
-}
-
-static uint64_t
-detect_fp64(const char *p, size_t len, uint64_t seed)
-{
-	char buf[128];
-	uint64_t h = seed;
-	size_t i, n;
-
-	while (len > 0) {
-		n = len < sizeof(buf) ? len : sizeof(buf);
-		for (i = 0; i < n; i++)
-			buf[i] = (char)detect_lower((unsigned char)p[i]);
-		h = hash_bytes(buf, n, h);
-		p += n;
-		len -= n;
-	}
-	return h;
-}
-
 uint16_t
 detect_fp16(const char *p, size_t len, uint64_t seed)
 {
-	uint64_t h = detect_fp64(p, len, seed);
+	uint64_t h = hash_bytes_nocase(p, len, seed);
 	uint16_t f = (uint16_t)(h ^ (h >> 16) ^ (h >> 32) ^ (h >> 48));
 
 	return f ? f : 1;

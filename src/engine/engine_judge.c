@@ -109,32 +109,14 @@ judge_lower(unsigned char c)
 }
 
 /*
- * A case-folded 64-bit fingerprint of len bytes: whole for the dedup of
+ * Case-folded fingerprints (hash_bytes_nocase): whole for the dedup of
  * repeated requests (a recipient confused with another of the same
  * message in 1 of 2^64), folded to 32 bits for distinct sets.
  */
-static uint64_t
-judge_fp64(const char *p, size_t len, uint64_t seed)
-{
-	char buf[256];
-	uint64_t h = seed;
-	size_t i, n;
-
-	while (len > 0) {
-		n = len < sizeof(buf) ? len : sizeof(buf);
-		for (i = 0; i < n; i++)
-			buf[i] = (char)judge_lower((unsigned char)p[i]);
-		h = hash_bytes(buf, n, h);
-		p += n;
-		len -= n;
-	}
-	return h;
-}
-
 static uint32_t
 judge_fp(const char *p, size_t len, uint64_t seed)
 {
-	uint64_t h = judge_fp64(p, len, seed);
+	uint64_t h = hash_bytes_nocase(p, len, seed);
 
 	return (uint32_t)(h ^ (h >> 32));
 }
@@ -151,8 +133,10 @@ judge_key_set(struct judge_key *k, const char *p, size_t len, bool fold,
 	size_t i;
 
 	if (len > SUBJECT_KEY_MAX) {
+		/* Folded like a short value, so case cannot split one sender. */
 		k->len = (size_t)snprintf(buf, SUBJECT_KEY_MAX + 1, "~%016llx",
-		    (unsigned long long)hash_bytes(p, len, JUDGE_SEED_LONG));
+		    (unsigned long long)(fold ? hash_bytes_nocase(p, len, JUDGE_SEED_LONG) :
+		    hash_bytes(p, len, JUDGE_SEED_LONG)));
 		k->p = buf;
 	} else if (fold) {
 		for (i = 0; i < len; i++)
@@ -611,7 +595,7 @@ judge_limits(struct judge *j, enum engine_role role)
 		return 0;
 	}
 	if ((rcpt = policy_req_get(j->req, PA_RECIPIENT)) != NULL)
-		rfp = judge_fp64(rcpt->ptr, rcpt->len, JUDGE_SEED_RCPT);
+		rfp = hash_bytes_nocase(rcpt->ptr, rcpt->len, JUDGE_SEED_RCPT);
 	if ((iv = policy_req_get(j->req, PA_INSTANCE)) != NULL) {
 		ca = policy_req_get(j->req, PA_CLIENT_ADDRESS);
 		h = instance_hash(&j->e->instances, iv->ptr, iv->len,

@@ -13,4 +13,15 @@
 
 uint64_t hash_bytes(const void *data, size_t len, uint64_t seed);
 
+/*
+ * hash_bytes_nocase - the hash of the bytes with ASCII letters folded to
+ * lower case, for mail addresses and domains, which compare without
+ * case.  Input of up to HASH_NOCASE_CHUNK bytes hashes as hash_bytes() of
+ * its folded copy; longer input is hashed chunk by chunk, each chunk
+ * seeding the next.  Fingerprints of it are persisted: never change the
+ * chunk size.
+ */
+#define HASH_NOCASE_CHUNK 256
+uint64_t hash_bytes_nocase(const void *data, size_t len, uint64_t seed);
+
 #endif
