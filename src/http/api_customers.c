@@ -312,17 +312,7 @@ cust_incident(void *ctx, const struct engine_incident *inc)
 		return;
 	ci->n++;
 	jsonw_obj_begin(w);
-	jsonw_kuint(w, "id", inc->id);
-	jsonw_kstr(w, "state", inc->released_us ? "released" : "open");
-	jsonw_kstr(w, "reason", inc->reason);
-	jsonw_key(w, "opened");
-	jsonw_time(w, inc->opened_us);
-	jsonw_key(w, "released");
-	if (inc->released_us)
-		jsonw_time(w, inc->released_us);
-	else
-		jsonw_null(w);
-	jsonw_kuint(w, "held", inc->n_held);
+	api_incidents_write(w, inc);
 	jsonw_obj_end(w);
 	for (i = 0; i < inc->n_client_addrs; i++) {
 		for (j = 0; j < ci->n_addrs; j++)

@@ -19,9 +19,8 @@
 
 static const char *const action_names[] = { "hold", "reject", "list", "notify" };
 
-/* The members of an incident that the list and the detail share. */
-static void
-inc_write(struct jsonw *w, const struct engine_incident *inc)
+void
+api_incidents_write(struct jsonw *w, const struct engine_incident *inc)
 {
 	size_t i;
 
@@ -93,7 +92,7 @@ inc_page(void *ctx, const struct engine_incident *inc)
 		return;
 	if (iw->n >= iw->first && iw->n < iw->last) {
 		jsonw_obj_begin(iw->w);
-		inc_write(iw->w, inc);
+		api_incidents_write(iw->w, inc);
 		jsonw_obj_end(iw->w);
 	}
 	iw->n++;
@@ -168,7 +167,7 @@ inc_one(void *ctx, const struct engine_incident *inc)
 	if (inc->id != iw->id)
 		return;
 	iw->found = true;
-	inc_write(iw->w, inc);
+	api_incidents_write(iw->w, inc);
 }
 
 /* Parse an incident id: digits only, from 1. */

@@ -69,4 +69,13 @@ void api_complaints_post(struct api_ctx *x);
 /* metrics_answer - GET /metrics (metrics.c). */
 void metrics_answer(struct api_ctx *x);
 
+/*
+ * api_incidents_write - the members of one incident object (id, customer,
+ * state, reason, opened, released, actions, held, client_addresses,
+ * evidence): the one writer behind incidents, incidents/{id} and the
+ * incidents of customers/{id}.
+ */
+struct engine_incident;
+void api_incidents_write(struct jsonw *w, const struct engine_incident *inc);
+
 #endif
