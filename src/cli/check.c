@@ -19,7 +19,6 @@
 #include "lib/file.h"
 #include "lib/xmalloc.h"
 
-#define CHECK_MAP_MAX (256u << 20)
 
 static void
 check_print_strv(const char *key, const struct conf_strv *v)
@@ -146,38 +145,6 @@ check_readable(const char *key, const char *path)
 	return 0;
 }
 
-static int
-check_overrides(const struct conf *conf)
-{
-	char err[CONF_ERR_MAX];
-	struct engine *engine;
-	char *text;
-	size_t len;
-	int rc;
-
-	if (conf->policy_overrides == NULL)
-		return 0;
-	if (file_read_all(conf->policy_overrides, CHECK_MAP_MAX, &text, &len,
-	    err, sizeof(err)) != 0) {
-		fprintf(stderr, "relayguard: policy.overrides: %s\n", err);
-		return 1;
-	}
-	if ((engine = engine_new(conf, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "relayguard: %s: %s\n", conf->path, err);
-		xfree(text);
-		return 2;
-	}
-	rc = engine_load_overrides(engine, conf->policy_overrides, text, len,
-	    err, sizeof(err));
-	if (rc != 0)
-		fprintf(stderr, "relayguard: policy.overrides: %s\n", err);
-	else
-		printf("policy.overrides: %s: %zu entries\n", conf->policy_overrides,
-		    engine_overrides_count(engine));
-	engine_free(engine);
-	xfree(text);
-	return rc != 0 ? 2 : 0;
-}
 
 int
 check_main(int argc, char **argv)
@@ -222,11 +189,12 @@ check_main(int argc, char **argv)
 		conf_free(conf);
 		return 2;
 	}
-	engine_free(engine);
-	if (check_zones_load(conf, &dets, &zones) != 0) {
+	if ((rc = cli_load_overrides(engine, conf)) != 0 ||
+	    (rc = check_zones_load(conf, &dets, &zones)) != 0) {
+		engine_free(engine);
 		conf_free(conf);
 		check_dets_free(&dets);
-		return 2;
+		return rc;
 	}
 
 	printf("config %s: ok\n", path);
@@ -276,8 +244,10 @@ check_main(int argc, char **argv)
 	check_zones_print(conf, zones);
 	dnsbl_zones_unref(zones);
 	check_dets_free(&dets);
-	if (rc == 0)
-		rc = check_overrides(conf);
+	if (conf->policy_overrides != NULL)
+		printf("policy.overrides: %s: %zu entries\n", conf->policy_overrides,
+		    engine_overrides_count(engine));
+	engine_free(engine);
 	conf_free(conf);
 	return rc;
 }

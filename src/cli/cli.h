@@ -23,4 +23,14 @@ int client_main(int argc, char **argv);
  */
 struct conf *cli_load_conf(const char *path);
 
+struct engine;
+
+/*
+ * cli_load_overrides - read conf's policy.overrides (if set) into the
+ * engine, the daemon's rules for it.  Returns 0; 1 when the file cannot
+ * be read; 2 when it is malformed.  Errors go to stderr as
+ * "relayguard: policy.overrides: FILE:LINE: reason".
+ */
+int cli_load_overrides(struct engine *engine, const struct conf *conf);
+
 #endif

@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "engine/engine.h"
+#include "lib/file.h"
+#include "lib/xmalloc.h"
 #include "lib/log.h"
 
 struct cli_command {
@@ -56,6 +59,34 @@ cli_load_conf(const char *path)
 		return NULL;
 	}
 	return conf;
+}
+
+/* The daemon reads the same file with the same limit (relayguardd.c). */
+#define CLI_OVERRIDES_MAX (256u << 20)
+
+int
+cli_load_overrides(struct engine *engine, const struct conf *conf)
+{
+	char err[CONF_ERR_MAX];
+	char *text;
+	size_t len;
+	int rc;
+
+	if (conf->policy_overrides == NULL)
+		return 0;
+	if (file_read_all(conf->policy_overrides, CLI_OVERRIDES_MAX, &text, &len,
+	    err, sizeof(err)) != 0) {
+		fprintf(stderr, "relayguard: policy.overrides: %s\n", err);
+		return 1;
+	}
+	rc = engine_load_overrides(engine, conf->policy_overrides, text, len,
+	    err, sizeof(err));
+	xfree(text);
+	if (rc != 0) {
+		fprintf(stderr, "relayguard: policy.overrides: %s\n", err);
+		return 2;
+	}
+	return 0;
 }
 
 int

@@ -21,7 +21,6 @@
 #include "lib/xmalloc.h"
 #include "proto/maillog.h"
 
-#define REPLAY_RUN_MAP_MAX (256u << 20)
 #define REPLAY_RUN_LINE_MAX (TRACE_LINE_MAX > MAILLOG_LINE_MAX ? TRACE_LINE_MAX : MAILLOG_LINE_MAX)
 #define REPLAY_RUN_EXPIRE_US (60 * 1000000LL)
 
@@ -42,9 +41,6 @@ int
 replay_run_setup(const char *conf_path, struct conf **conf, struct engine **engine)
 {
 	char err[CONF_ERR_MAX];
-	char *text;
-	size_t len;
-	int rc;
 
 	if ((*conf = cli_load_conf(conf_path)) == NULL)
 		return 2;
@@ -53,20 +49,7 @@ replay_run_setup(const char *conf_path, struct conf **conf, struct engine **engi
 		conf_free(*conf);
 		return 2;
 	}
-	if ((*conf)->policy_overrides == NULL)
-		return 0;
-	if (file_read_all((*conf)->policy_overrides, REPLAY_RUN_MAP_MAX, &text, &len,
-	    err, sizeof(err)) != 0) {
-		fprintf(stderr, "relayguard: policy.overrides: %s\n", err);
-		rc = -1;
-	} else {
-		rc = engine_load_overrides(*engine, (*conf)->policy_overrides, text, len,
-		    err, sizeof(err));
-		if (rc != 0)
-			fprintf(stderr, "relayguard: policy.overrides: %s\n", err);
-		xfree(text);
-	}
-	if (rc != 0) {
+	if (cli_load_overrides(*engine, *conf) != 0) {
 		engine_free(*engine);
 		conf_free(*conf);
 		return 2;

@@ -6,6 +6,9 @@ golden_diff check-ok tests/golden/check_ok.ref $RG check -c tests/golden/replay.
 golden_diff check-example tests/golden/check_example.ref $RG check -c etc/relayguard.conf || rc=1
 # A zone with a data file: entries counted; a broken data file: file:line, exit 2.
 golden_diff check-zone tests/golden/check_zone.ref $RG check -c tests/golden/check_zone_ok.conf || rc=1
+# An overrides map: its entries counted; a malformed one: FILE:LINE, exit 2, no summary.
+golden_diff check-overrides tests/golden/check_overrides.ref $RG check -c tests/golden/replay_overrides.conf || rc=1
+golden_diff check-overrides-bad tests/golden/check_overrides_bad.ref $RG check -c tests/golden/replay_overrides_bad.conf || rc=1
 golden_diff check-zone-bad tests/golden/check_zone_bad.ref $RG check -c tests/golden/check_zone.conf || rc=1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -3,6 +3,9 @@
 . "$(dirname "$0")/lib.sh"
 rc=0
 golden_diff replay tests/golden/replay.ref $RG replay -c tests/golden/replay.conf tests/golden/replay.trace || rc=1
+# Overrides: u1 may send 5 an hour, shop@biz.example is exempt (no WARN, no HOLD).
+golden_diff replay-overrides tests/golden/replay_overrides.ref $RG replay -c tests/golden/replay_overrides.conf tests/golden/replay.trace || rc=1
+golden_diff replay-overrides-bad tests/golden/replay_overrides_bad.ref $RG replay -c tests/golden/replay_overrides_bad.conf tests/golden/replay.trace || rc=1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 gzip -c tests/golden/replay.trace >"$tmp/t.gz"
