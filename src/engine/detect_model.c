@@ -35,6 +35,9 @@
 #define P1_UNKNOWN 0.20f	/* harvested lists: unknown users */
 #define P1_BOUNCE 0.08f		/* other permanent failures */
 #define P1_DEFER 0.15f		/* greylisting, receivers' rate limits */
+#define P1_CONTENT 0.80f	/* a zombie's messages judged spam */
+#define P0_CONTENT 0.02f	/* a customer's, by the filter's mistakes */
+#define LLR_CLEAN_MIN (-0.5f)	/* bots' spam passes filters often */
 #define P0_BOUNCE 0.01f
 #define P0_DEFER 0.04f
 #define LLR_HELO_NEW 1.0f
@@ -74,7 +77,8 @@ static const char *const detect_sig_names[DETECT_SIG__COUNT] = {
 	"rcpt_novel", "rcpt_known", "domain_novel", "domain_known",
 	"recipients", "volume",
 	"sender_new", "sender_known", "helo_new", "networks", "off_hours",
-	"unknown_user", "bounce", "deferred", "delivered", "complaint"
+	"unknown_user", "bounce", "deferred", "delivered", "complaint",
+	"content_spam", "content_clean"
 };
 
 void
@@ -556,6 +560,20 @@ detect_outcome(struct detect_tab *t, const struct detect_params *p,
 		c->msg_out += llr;
 	}
 	*dec = model_add(t, p, c, sig, llr, false, now_us);
+	return llr;
+}
+
+float
+detect_content(struct detect_tab *t, const struct detect_params *p,
+    struct detect_cust *c, bool spam, int64_t now_us, enum sprt_decision *dec)
+{
+	float llr = spam ? logf(P1_CONTENT / P0_CONTENT) :
+	    logf((1 - P1_CONTENT) / (1 - P0_CONTENT));
+
+	if (llr < LLR_CLEAN_MIN)
+		llr = LLR_CLEAN_MIN;
+	*dec = model_add(t, p, c, spam ? DETECT_SIG_CONTENT_SPAM :
+	    DETECT_SIG_CONTENT_CLEAN, llr, false, now_us);
 	return llr;
 }
 

@@ -16,6 +16,15 @@
  * customer last sent from a client address, for complaints that name an
  * address (ARF Source-IP).
  *
+ * The Message-ID map (ENGINE_MMAP_SLOTS, 16 bytes each, direct-mapped
+ * like the queue ID map) links a cleanup message-id= line to its queue
+ * ID, for content filters whose verdicts name only the Message-ID
+ * (spamd).  Content verdicts (proto/verdict.h) count once a message
+ * (QM_VERDICT); a delivery into an after-queue content filter on this
+ * host that names the new queue ID ("queued as NEWQID") links NEWQID to
+ * the same customer and is no outcome itself: the message's real
+ * deliveries come under NEWQID.
+ *
  * Log-only mode: when the engine has judged no outbound policy request,
  * a log replayed alone is the only source: the qmgr from= line stands
  * for the message (sender, client, authentication; no HELO), each final
@@ -29,10 +38,13 @@
 #include "lib/hash.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
+#include "proto/verdict.h"
 #include "store/incidents.h"
 
 #define ENGINE_QMAP_SLOTS (1u << 16)
 #define ENGINE_AMAP_SLOTS (1u << 14)
+#define ENGINE_MMAP_SLOTS (1u << 14)
+#define MMAP_SEED 0x6d6d61707365656full
 #define QMAP_SEED 0x716d61707365656full
 
 #define QM_LOG_ONLY 0x01	/* the log is the message's only source */
@@ -41,6 +53,7 @@
 #define QM_DEFERRED 0x08	/* a deferral was counted */
 #define QM_SASL 0x10
 #define QM_ADDR 0x20
+#define QM_VERDICT 0x40		/* a content verdict was counted */
 
 struct qmap_slot {
 	uint64_t qid;		/* 0: empty */
@@ -56,9 +69,15 @@ struct amap_slot {
 	uint64_t cust;
 };
 
+struct mmap_slot {
+	uint64_t mid;		/* hash of the Message-ID, 0: empty */
+	uint64_t qid;		/* hash of its queue ID (qmap_slot.qid) */
+};
+
 struct engine_qmap {
 	struct qmap_slot q[ENGINE_QMAP_SLOTS];
 	struct amap_slot a[ENGINE_AMAP_SLOTS];
+	struct mmap_slot m[ENGINE_MMAP_SLOTS];
 };
 
 static struct engine_qmap *
@@ -85,16 +104,30 @@ qmap_hash(const char *qid, size_t len)
 }
 
 static struct qmap_slot *
-qmap_find(struct engine *e, const char *qid, size_t len)
+qmap_find_hash(struct engine *e, uint64_t h)
 {
 	struct qmap_slot *s;
-	uint64_t h;
 
-	if (e->det.qmap == NULL || qid == NULL || len == 0)
+	if (e->det.qmap == NULL || h == 0)
 		return NULL;
-	h = qmap_hash(qid, len);
 	s = &e->det.qmap->q[h & (ENGINE_QMAP_SLOTS - 1)];
 	return s->qid == h ? s : NULL;
+}
+
+static struct qmap_slot *
+qmap_find(struct engine *e, const char *qid, size_t len)
+{
+	if (qid == NULL || len == 0)
+		return NULL;
+	return qmap_find_hash(e, qmap_hash(qid, len));
+}
+
+static uint64_t
+mmap_hash(const char *mid, size_t len)
+{
+	uint64_t h = hash_bytes(mid, len, MMAP_SEED);
+
+	return h ? h : 1;
 }
 
 static struct qmap_slot *
@@ -338,10 +371,97 @@ log_hold(struct engine *e, const struct maillog_rec *rec, int64_t now)
 		    "%s failed", (unsigned long long)id, qid);
 }
 
+/* The customer of slot s, unless it has an open incident (or none). */
+static struct detect_cust *
+log_slot_customer(struct engine *e, const struct qmap_slot *s)
+{
+	struct detect_cust *c;
+
+	if (s == NULL || (c = detect_find_hash(&e->det.tab, s->cust)) == NULL)
+		return NULL;
+	if (c->incident != 0) {
+		const struct incident *inc = incident_find(&e->det.incidents,
+		    c->incident);
+
+		if (inc != NULL && inc->released_us == 0)
+			return NULL;
+	}
+	return c;
+}
+
+/* cleanup's message-id= line: remember which queue ID it names. */
+static void
+log_message_id(struct engine *e, const struct maillog_rec *rec)
+{
+	struct qmap_slot *s = qmap_find(e, rec->queue_id.ptr, rec->queue_id.len);
+	struct mmap_slot *m;
+	uint64_t h;
+
+	if (s == NULL || rec->message_id.len == 0)
+		return;
+	h = mmap_hash(rec->message_id.ptr, rec->message_id.len);
+	m = &e->det.qmap->m[h & (ENGINE_MMAP_SLOTS - 1)];
+	m->mid = h;
+	m->qid = s->qid;
+}
+
+/* A content filter's verdict (proto/verdict.h), once a message. */
+static void
+log_verdict(struct engine *e, const struct verdict *v, int64_t now)
+{
+	enum sprt_decision d;
+	struct detect_cust *c;
+	struct qmap_slot *s = NULL;
+
+	if (v->queue_id.len > 0)
+		s = qmap_find(e, v->queue_id.ptr, v->queue_id.len);
+	if (s == NULL && v->message_id.len > 0 && e->det.qmap != NULL) {
+		uint64_t h = mmap_hash(v->message_id.ptr, v->message_id.len);
+		const struct mmap_slot *m =
+		    &e->det.qmap->m[h & (ENGINE_MMAP_SLOTS - 1)];
+
+		if (m->mid == h)
+			s = qmap_find_hash(e, m->qid);
+	}
+	if (s == NULL || (s->flags & QM_VERDICT) ||
+	    (c = log_slot_customer(e, s)) == NULL)
+		return;
+	s->flags |= QM_VERDICT;
+	detect_content(&e->det.tab, &e->det.params, c, v->spam, now, &d);
+	log_decided(e, c, s, d, now);
+}
+
+/*
+ * A delivery into a content filter on this host that re-queued the
+ * message as new_qid: the new queue ID is the same customer's message.
+ */
+static void
+log_requeued(struct engine *e, const struct maillog_rec *rec,
+    const struct maillog_str *new_qid, int64_t now)
+{
+	struct qmap_slot *s = qmap_find(e, rec->queue_id.ptr, rec->queue_id.len);
+	struct qmap_slot *n;
+	struct qmap_slot old;
+
+	if (s == NULL)
+		return;
+	old = *s;	/* the new slot may be the same one */
+	n = qmap_put(e, new_qid->ptr, new_qid->len, old.cust,
+	    (old.flags & QM_ADDR) ? &old.addr : NULL,
+	    (old.flags & QM_SASL) != 0, now);
+	if (n != NULL)
+		n->flags |= old.flags & (QM_LOG_ONLY | QM_MSG_SEEN | QM_VERDICT);
+}
+
 int
 engine_observe_log(struct engine *e, const struct maillog_rec *rec,
     int64_t now)
 {
+	struct maillog_str new_qid;
+	struct maillog_err verr;
+	struct verdict v;
+	int rc;
+
 	enum sprt_decision d = SPRT_CONTINUE;
 	struct detect_cust *c;
 	struct qmap_slot *s;
@@ -354,22 +474,31 @@ engine_observe_log(struct engine *e, const struct maillog_rec *rec,
 	case MAILLOG_EV_HOLD:
 		log_hold(e, rec, now);
 		return 0;
-	case MAILLOG_EV_FROM:
+	case MAILLOG_EV_MESSAGE_ID:
+		log_message_id(e, rec);
+		return 0;
 	case MAILLOG_EV_DELIVERY:
+		if (verdict_requeued(rec, &new_qid)) {
+			log_requeued(e, rec, &new_qid, now);
+			return 0;
+		}
 		break;
+	case MAILLOG_EV_FROM:
+		break;
+	case MAILLOG_EV_OTHER:
+	case MAILLOG_EV_REJECT:
+		rc = verdict_parse(NULL, rec, &v, &verr);
+		if (rc == 1)
+			log_verdict(e, &v, now);
+		else if (rc < 0)
+			log_warn("detection: content verdict: %s", verr.reason);
+		return 0;
 	default:
 		return 0;
 	}
 	s = qmap_find(e, rec->queue_id.ptr, rec->queue_id.len);
-	if (s == NULL || (c = detect_find_hash(&e->det.tab, s->cust)) == NULL)
+	if ((c = log_slot_customer(e, s)) == NULL)
 		return 0;
-	if (c->incident != 0) {
-		const struct incident *inc = incident_find(&e->det.incidents,
-		    c->incident);
-
-		if (inc != NULL && inc->released_us == 0)
-			return 0;
-	}
 	if (rec->ev == MAILLOG_EV_FROM) {
 		if ((s->flags & QM_LOG_ONLY) && !(s->flags & QM_MSG_SEEN) &&
 		    rec->status == MAILLOG_STATUS_NONE) {

@@ -417,6 +417,91 @@ test_log_outcomes_linked(void **state)
 	fx_close(&fx);
 }
 
+/*
+ * Content verdicts: an amavis SPAM verdict naming the queue ID raises
+ * the customer's test by about 3.7 (once a message, however many filters
+ * log), a spamd verdict reaches it through cleanup's message-id= line, a
+ * clean verdict lowers it a little; two spam messages open an incident.
+ * A hop into a local content filter ("queued as NEWQID") is no delivery
+ * outcome and links NEWQID, whose outcomes then count.
+ */
+static void
+test_log_content_verdicts(void **state)
+{
+	struct engine_risk r0, r1, r2, r3;
+	struct seen s = { 0 };
+	char spec[256];
+	struct fx fx;
+
+	(void)state;
+	fx_open(&fx, DET_HOLD);
+	engine_set_incident_fn(fx.e, on_incident, &s);
+	snprintf(spec, sizeof(spec), "protocol_state=END-OF-MESSAGE "
+	    "instance=c1 server_port=587 client_address=100.64.9.9 "
+	    "sasl_username=u5 queue_id=4Xk2Lq1Zt3zB sender=u5@isp.example");
+	fx_action(fx.e, T0 + 14 * HOUR, spec);
+	assert_int_equal(engine_customer_risk(fx.e, "u5", &r0), 0);
+	feed_log(fx.e, "Nov 30 14:00:01 relay1 amavis[7]: (00007-01) Blocked "
+	    "SPAM {DiscardedOutbound}, ORIGINATING LOCAL [100.64.9.9] <u5@isp."
+	    "example> -> <a@b.example>, Queue-ID: 4Xk2Lq1Zt3zB, Message-ID: "
+	    "<c1@isp.example>, Hits: 12.1, size: 900, 30 ms", T0 + 14 * HOUR + SEC);
+	assert_int_equal(engine_customer_risk(fx.e, "u5", &r1), 0);
+	assert_true(r1.llr > r0.llr + 3.5);
+	/* The same message again (a second filter): not counted twice. */
+	feed_log(fx.e, "Nov 30 14:00:01 relay1 postfix/cleanup[8]: 4Xk2Lq1Zt3zB: "
+	    "warning: header X-Spam-Flag: YES from localhost[127.0.0.1]; "
+	    "from=<u5@isp.example> to=<a@b.example> proto=ESMTP helo=<h>",
+	    T0 + 14 * HOUR + 2 * SEC);
+	assert_int_equal(engine_customer_risk(fx.e, "u5", &r2), 0);
+	assert_true(r2.llr < r1.llr + 0.01);
+	/* A second message, judged by spamd, linked through message-id=. */
+	snprintf(spec, sizeof(spec), "protocol_state=END-OF-MESSAGE "
+	    "instance=c2 server_port=587 client_address=100.64.9.9 "
+	    "sasl_username=u5 queue_id=4Xk2Lq1Zt3zC sender=u5@isp.example");
+	fx_action(fx.e, T0 + 14 * HOUR + 10 * SEC, spec);
+	feed_log(fx.e, "Nov 30 14:00:11 relay1 postfix/cleanup[8]: 4Xk2Lq1Zt3zC: "
+	    "message-id=<c2@isp.example>", T0 + 14 * HOUR + 11 * SEC);
+	assert_int_equal(s.opened, 0);
+	feed_log(fx.e, "Nov 30 14:00:12 relay1 spamd[9]: spamd: result: Y 15 - "
+	    "BAYES_99 scantime=0.5,size=900,mid=<c2@isp.example>,autolearn=no",
+	    T0 + 14 * HOUR + 12 * SEC);
+	assert_int_equal(engine_customer_risk(fx.e, "u5", &r3), 0);
+	assert_int_equal(s.opened, 1);
+	assert_string_equal(s.customer, "u5");
+	assert_non_null(strstr(s.evidence, "\"content_spam\""));
+
+	/* A clean verdict lowers another customer's test, a little. */
+	snprintf(spec, sizeof(spec), "protocol_state=END-OF-MESSAGE "
+	    "instance=c3 server_port=587 client_address=100.64.9.8 "
+	    "sasl_username=u6 queue_id=4Xk2Lq1Zt3zD sender=u6@isp.example");
+	fx_action(fx.e, T0 + 15 * HOUR, spec);
+	assert_int_equal(engine_customer_risk(fx.e, "u6", &r0), 0);
+	feed_log(fx.e, "Nov 30 15:00:01 relay1 rspamd[3]: <e0>; task; "
+	    "rspamd_task_write_log: id: <c3@isp.example>, qid: <4Xk2Lq1Zt3zD>, "
+	    "ip: 100.64.9.8, (default: F (no action): [0.50/15.00] []), len: 9",
+	    T0 + 15 * HOUR + SEC);
+	assert_int_equal(engine_customer_risk(fx.e, "u6", &r1), 0);
+	assert_true(r1.llr < r0.llr - 0.4 && r1.llr > r0.llr - 0.6);
+	/* The hop into amavis is no outcome; the re-queued copy's are. */
+	feed_log(fx.e, "Nov 30 15:00:02 relay1 postfix/smtp[3]: 4Xk2Lq1Zt3zD: "
+	    "to=<a@b.example>, relay=127.0.0.1[127.0.0.1]:10024, delay=1, "
+	    "delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:"
+	    "[127.0.0.1]:10025): 250 2.0.0 Ok: queued as 4Xk2Lq1Zt3zF)",
+	    T0 + 15 * HOUR + 2 * SEC);
+	assert_int_equal(engine_customer_risk(fx.e, "u6", &r2), 0);
+	assert_true(r2.llr == r1.llr);
+	feed_log(fx.e, "Nov 30 15:00:03 relay1 postfix/smtp[3]: 4Xk2Lq1Zt3zF: "
+	    "to=<a@b.example>, relay=mx[203.0.113.5]:25, delay=1, "
+	    "delays=0/0/0/1, dsn=5.1.1, status=bounced (unknown)",
+	    T0 + 15 * HOUR + 3 * SEC);
+	assert_int_equal(engine_customer_risk(fx.e, "u6", &r3), 0);
+	assert_true(r3.llr > r2.llr + 1.5);
+	/* A malformed verdict line is logged and ignored. */
+	feed_log(fx.e, "Nov 30 15:00:04 relay1 amavis[7]: (00007-02) Passed "
+	    "CLEAN, <x@y> -> <a@b>, Hits: 1", T0 + 15 * HOUR + 4 * SEC);
+	fx_close(&fx);
+}
+
 static char tmpdir[] = "/tmp/test_incident.XXXXXX";
 
 static void
@@ -527,6 +612,7 @@ main(void)
 		cmocka_unit_test(test_log_hold_line),
 		cmocka_unit_test(test_log_only),
 		cmocka_unit_test(test_log_outcomes_linked),
+		cmocka_unit_test(test_log_content_verdicts),
 		cmocka_unit_test(test_persist_roundtrip),
 		cmocka_unit_test(test_db_write_through),
 	};
