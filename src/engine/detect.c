@@ -26,7 +26,12 @@
 #include "lib/hash.h"
 #include "lib/xmalloc.h"
 
-#define DETECT_VERSION 1
+/*
+ * Version 2: the sender set holds sender domains (version 1: whole
+ * addresses, dropped when a version 1 record is read), and the
+ * deferral rate follows the learned counts (version 1: the prior).
+ */
+#define DETECT_VERSION 2
 
 struct detect_key {
 	const char *key;
@@ -117,6 +122,7 @@ detect_prior(struct detect_cust *c)
 	c->rate_sender_new = 0.1f;
 	c->rate_off = 0.05f;
 	c->rate_unknown = 0.02f;
+	c->rate_defer = 0.04f;
 	c->base_rpm = 1.0f;
 	c->dirty_idx = DETECT_CLEAN;
 }
@@ -367,6 +373,7 @@ detect_encode(const struct detect_cust *c, struct codec_out *o)
 	}
 	for (i = 0; i < DETECT_RATES; i++)
 		codec_put_u16(o, c->n_learned[i]);
+	detect_put_f32(o, c->rate_defer);
 }
 
 int
@@ -375,9 +382,10 @@ detect_decode(struct detect_tab *t, const char *key, size_t len,
 {
 	struct detect_cust *c, *old;
 	uint64_t h = detect_hash(t, key, len);
+	uint8_t version = codec_get_u8(in);
 	unsigned i, nn;
 
-	if (codec_get_u8(in) != DETECT_VERSION)
+	if (version != DETECT_VERSION && version != 1)
 		return ERR_MALFORMED;
 	if ((c = detect_alloc(key, len, h)) == NULL)
 		return len > DETECT_KEY_MAX ? ERR_MALFORMED : ERR_NOMEM;
@@ -415,6 +423,12 @@ detect_decode(struct detect_tab *t, const char *key, size_t len,
 	}
 	for (i = 0; i < DETECT_RATES; i++)
 		c->n_learned[i] = codec_get_u16(in);
+	if (version == 1) {
+		c->sender_n = c->sender_pos = 0;
+		c->rate_defer = 0.04f;
+		c->n_learned[DETECT_R_DEFER] = 0;
+	} else
+		c->rate_defer = detect_get_f32(in);
 	if (in->bad || in->off != in->len) {
 		xfree(c);
 		return ERR_MALFORMED;

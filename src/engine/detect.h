@@ -75,7 +75,7 @@
 /* The learned rates of a customer, for n_learned[]. */
 enum detect_rate {
 	DETECT_R_NOVEL, DETECT_R_DOM, DETECT_R_SENDER, DETECT_R_OFF,
-	DETECT_R_UNKNOWN, DETECT_R_RPM, DETECT_R_MSGS
+	DETECT_R_UNKNOWN, DETECT_R_RPM, DETECT_R_DEFER
 };
 
 /* The signals; their names (detect_sig_name) appear in the evidence. */
@@ -153,9 +153,10 @@ struct detect_cust {
 	float rate_sender_new;			/* EWMA: messages, new sender */
 	float rate_off;				/* EWMA: messages off hours */
 	float rate_unknown;			/* EWMA: deliveries, 5.1.x */
+	float rate_defer;			/* EWMA: messages deferred */
 	float base_rpm;				/* EWMA: recipients a message */
 	float msg_raw, msg_done;		/* rcpt LLR of the message */
-	float msg_out;				/* message's outcome LLR */
+
 	uint16_t rcpt_fp[DETECT_RCPT_FPS];	/* ring: distinct recipients */
 	uint16_t dom_fp[DETECT_DOM_FPS];
 	uint16_t sender_fp[DETECT_SENDERS];
@@ -168,6 +169,8 @@ struct detect_cust {
 	uint8_t dead_n, dead_pos;
 	uint8_t flags;				/* DETECT_F_* */
 	uint16_t msg_rcpts;			/* of the current message */
+	uint16_t msg_novel;			/* ... of them novel */
+	uint16_t msg_doms, msg_dnovel;		/* ... domains looked at, novel */
 	uint16_t n_learned[DETECT_RATES];	/* observations in each rate */
 	uint16_t klen;
 	char key[];				/* klen bytes and a NUL */
@@ -190,6 +193,18 @@ struct detect_tab {
 	struct detect_gone *gone;		/* owned: deletions due */
 	size_t count, n_act;
 	uint64_t seed;
+};
+
+/*
+ * The outcomes of one message so far (detect_outcome): kept by the
+ * caller with the message (the queue ID map), zeroed before the first.
+ */
+struct detect_msg_out {
+	float raw;		/* sum of its outcomes' LLRs */
+	float done;		/* what was added for them */
+	uint16_t n;		/* outcomes seen (not deferrals) */
+	uint16_t nrcpt;		/* its recipients, 0: unknown */
+	bool deferred;		/* a deferral was counted */
 };
 
 /* What one message brings (detect_message). */
@@ -306,16 +321,18 @@ float detect_recipient(struct detect_tab *t, const struct detect_params *p,
 
 /*
  * detect_outcome - a delivery outcome of one of c's messages to rcpt
- * (len bytes; may be NULL); first: the first outcome of that message
- * seen, which starts its cap (the positive LLR of one message's
- * outcomes is at most outcome_cap_pos).  An unknown user
+ * (len bytes; may be NULL); mo: that message's outcomes so far (the
+ * positive LLR of one message's outcomes is at most outcome_cap_pos,
+ * and they count as at most OUT_INDEP independent ones, see
+ * detect_model.c); a deferral counts once a message.  An unknown user
  * that already bounced for c (one of its last DETECT_DEAD) is no new
  * evidence: people keep writing to a dead address; harvested lists do
  * not repeat.
  */
 float detect_outcome(struct detect_tab *t, const struct detect_params *p,
     struct detect_cust *c, enum detect_outcome out, const char *rcpt,
-    size_t len, bool first, int64_t now_us, enum sprt_decision *dec);
+    size_t len, struct detect_msg_out *mo, int64_t now_us,
+    enum sprt_decision *dec);
 
 /*
  * detect_content - a content filter's verdict on one of c's messages

@@ -34,7 +34,7 @@
 #define P1_SENDER_NEW 0.30f	/* bots forging a new sender per message */
 #define P1_UNKNOWN 0.20f	/* harvested lists: unknown users */
 #define P1_BOUNCE 0.08f		/* other permanent failures */
-#define P1_DEFER 0.15f		/* greylisting, receivers' rate limits */
+#define P1_DEFER 0.08f		/* greylisting, receivers' rate limits */
 #define P1_CONTENT 0.80f	/* a zombie's messages judged spam */
 #define P0_CONTENT 0.02f	/* a customer's, by the filter's mistakes */
 #define LLR_CLEAN_MIN (-0.5f)	/* bots' spam passes filters often */
@@ -44,12 +44,14 @@
 #define LLR_HELO_KNOWN 0.0f	/* bots on the victim's PC use its HELO */
 #define LLR_NET_3 0.7f		/* a third client network in the window */
 #define LLR_NET_4 1.5f		/* a fourth or more */
+#define NET_SAME_HELO 0.3f	/* ... from a HELO name it uses */
 #define LLR_VOLUME 0.7f		/* a message in a slot over 2 x peak + 3 */
 #define VOLUME_MAX 3		/* ... for the first 3 such in a slot */
 #define VOLUME_WARM 1		/* active slots before volume counts */
 #define RCPT_INDEP 3.0f		/* independent recipients in a message */
-#define LLR_RCPTS 0.4f		/* a recipient past 2 x usual + 1 ... */
-#define RCPTS_MAX 3		/* ... for the first 3 such in a message */
+#define OUT_INDEP 3.0f		/* ... and outcomes */
+#define LLR_RCPTS 0.15f		/* a recipient past 2 x usual + 1 ... */
+#define RCPTS_MAX 2		/* ... for the first 3 such in a message */
 #define RCPTS_WARM 5		/* messages before recipients count */
 #define W_RPM (1.0f / 16)	/* EWMA weight of recipients a message */
 #define VOLUME_DECAY 0.97f	/* the peak fades by active slot */
@@ -72,6 +74,7 @@
 #define K_SENDER 4.0f
 #define K_OFF 8.0f
 #define K_UNKNOWN 30.0f
+#define K_DEFER 30.0f		/* deferrals: the population's 4% */
 
 static const char *const detect_sig_names[DETECT_SIG__COUNT] = {
 	"rcpt_novel", "rcpt_known", "domain_novel", "domain_known",
@@ -315,14 +318,28 @@ detect_message(struct detect_tab *t, const struct detect_params *p,
 	enum sprt_decision d = SPRT_CONTINUE;
 	float llr, total = 0, p0;
 	int64_t local;
-	bool seen, off;
+	bool seen, off, helo_known;
 	uint16_t fp;
 	int hour;
 
-	if (c->msg_rcpts > 0)
+	/*
+	 * The last message's recipients are learned as one observation
+	 * each of novelty and domain novelty (their means), as they are
+	 * one choice of its sender: learned per recipient, one message to
+	 * fifty new addresses moved a young customer's novelty rate most
+	 * of the way to 1, and a bot taught the baseline its own habits in
+	 * three messages.
+	 */
+	if (c->msg_rcpts > 0) {
 		learn(c, DETECT_R_RPM, &c->base_rpm, c->msg_rcpts, W_RPM);
-	c->msg_rcpts = 0;
-	c->msg_raw = c->msg_done = c->msg_out = 0;
+		learn(c, DETECT_R_NOVEL, &c->rate_novel,
+		    (float)c->msg_novel / c->msg_rcpts, W_MSG);
+	}
+	if (c->msg_doms > 0)
+		learn(c, DETECT_R_DOM, &c->rate_dom_novel,
+		    (float)c->msg_dnovel / c->msg_doms, W_MSG);
+	c->msg_rcpts = c->msg_novel = c->msg_doms = c->msg_dnovel = 0;
+	c->msg_raw = c->msg_done = 0;
 	if (c->messages < UINT32_MAX)
 		c->messages++;
 	/* The message itself: counted as an observation, volume. */
@@ -345,8 +362,19 @@ detect_message(struct detect_tab *t, const struct detect_params *p,
 				c->act->addrs[c->act->n_addrs++] = *m->addr;
 		}
 	}
+	/*
+	 * Senders by domain: a business's employees, a newsletter's list
+	 * addresses and VERP bounce addresses are new local parts at the
+	 * customer's own domain, no sign of anything; a bot forging its
+	 * senders takes them from other domains.
+	 */
 	if (m->sender != NULL && m->sender_len > 0) {
-		fp = detect_fp16(m->sender, m->sender_len, SEED_SENDER);
+		const char *at = memrchr(m->sender, '@', m->sender_len);
+		const char *dom = at != NULL && at + 1 < m->sender + m->sender_len ?
+		    at + 1 : m->sender;
+
+		fp = detect_fp16(dom, (size_t)(m->sender + m->sender_len - dom),
+		    SEED_SENDER);
 		if (c->sender_n > 0) {
 			p0 = p0_of(c, DETECT_R_SENDER, c->rate_sender_new,
 			    W_MSG, PRIOR_SENDER_NEW, K_SENDER, 0.02f, 0.9f);
@@ -367,11 +395,13 @@ detect_message(struct detect_tab *t, const struct detect_params *p,
 			set_seen(c->sender_fp, DETECT_SENDERS, &c->sender_n,
 			    &c->sender_pos, fp, true);
 	}
+	helo_known = false;
 	if (m->helo != NULL && m->helo_len > 0) {
 		fp = detect_fp16(m->helo, m->helo_len, SEED_HELO);
 		if (c->helo_n > 0) {
 			seen = set_seen(c->helo_fp, DETECT_HELOS, &c->helo_n,
 			    &c->helo_pos, fp, true);
+			helo_known = seen;
 			llr = seen ? LLR_HELO_KNOWN : LLR_HELO_NEW;
 			model_merge(&d, model_add(t, p, c, DETECT_SIG_HELO_NEW,
 			    llr, false, now_us));
@@ -380,8 +410,16 @@ detect_message(struct detect_tab *t, const struct detect_params *p,
 			set_seen(c->helo_fp, DETECT_HELOS, &c->helo_n,
 			    &c->helo_pos, fp, true);
 	}
+	/*
+	 * A new network under a HELO name the customer uses is its own
+	 * machine on the move (a phone behind a carrier's NAT pool, a
+	 * laptop in a hotel): a third of the weight.  Stolen credentials
+	 * are used by many machines, each with its own name.
+	 */
 	if (m->addr != NULL && m->sasl) {
 		llr = model_networks(p, c, m->addr, now_us);
+		if (helo_known)
+			llr *= NET_SAME_HELO;
 		if (llr != 0) {
 			model_merge(&d, model_add(t, p, c, DETECT_SIG_NETWORKS,
 			    llr, false, now_us));
@@ -456,22 +494,29 @@ detect_recipient(struct detect_tab *t, const struct detect_params *p,
 	fp = detect_fp16(rcpt, len, SEED_RCPT);
 	seen = set_seen(c->rcpt_fp, DETECT_RCPT_FPS, &c->rcpt_n, &c->rcpt_pos,
 	    fp, true);
-	p0 = p0_of(c, DETECT_R_NOVEL, c->rate_novel, W_RCPT, PRIOR_NOVEL,
+	p0 = p0_of(c, DETECT_R_NOVEL, c->rate_novel, W_MSG, PRIOR_NOVEL,
 	    K_NOVEL, 0.05f, 0.95f);
 	lr = seen ? usual_llr(P1_RCPT_NOVEL, p0) :
 	    novel_llr(P1_RCPT_NOVEL, p0);
-	learn(c, DETECT_R_NOVEL, &c->rate_novel, seen ? 0.0f : 1.0f, W_RCPT);
+	if (!seen && c->msg_novel < UINT16_MAX)
+		c->msg_novel++;
 	if (!seen && at != NULL && at + 1 < rcpt + len) {
 		fp = detect_fp16(at + 1, (size_t)(rcpt + len - at - 1),
 		    SEED_DOM);
 		dseen = set_seen(c->dom_fp, DETECT_DOM_FPS, &c->dom_n,
 		    &c->dom_pos, fp, true);
-		p0 = p0_of(c, DETECT_R_DOM, c->rate_dom_novel, W_RCPT,
+		p0 = p0_of(c, DETECT_R_DOM, c->rate_dom_novel, W_MSG,
 		    PRIOR_DOM_NOVEL, K_NOVEL, 0.05f, 0.95f);
-		ld = dseen ? usual_llr(P1_DOM_NOVEL, p0) :
-		    novel_llr(P1_DOM_NOVEL, p0);
-		learn(c, DETECT_R_DOM, &c->rate_dom_novel,
-		    dseen ? 0.0f : 1.0f, W_RCPT);
+		/*
+		 * A known domain is no evidence of normality: bots
+		 * that mail the big freemail domains hit known ones
+		 * as often as people do.
+		 */
+		ld = dseen ? 0.0f : novel_llr(P1_DOM_NOVEL, p0);
+		if (c->msg_doms < UINT16_MAX)
+			c->msg_doms++;
+		if (!dseen && c->msg_dnovel < UINT16_MAX)
+			c->msg_dnovel++;
 	}
 	/* The message's share, split between the two signals. */
 	delta = total = model_msg_share(p, c, lr + ld);
@@ -507,59 +552,95 @@ detect_recipient(struct detect_tab *t, const struct detect_params *p,
 	return total;
 }
 
+/*
+ * Outcomes, like recipients, are shared within a message: the recipients
+ * of one message come from one list, whose quality is one fact about
+ * its sender, so a message's outcome evidence is the mean LLR of its
+ * outcomes times min(k, OUT_INDEP), k its recipients (nrcpt when the
+ * log gave it, else the outcomes seen), within [-inf, outcome_cap_pos].
+ * Taken per recipient instead, a bot with a clean list mailing 20
+ * addresses a message earned -5.8 of "normal" a message and was never
+ * caught; and an early bounce of a big message counts as one of its k.
+ */
 float
 detect_outcome(struct detect_tab *t, const struct detect_params *p,
     struct detect_cust *c, enum detect_outcome out, const char *rcpt,
-    size_t len, bool first, int64_t now_us, enum sprt_decision *dec)
+    size_t len, struct detect_msg_out *mo, int64_t now_us,
+    enum sprt_decision *dec)
 {
+	enum sprt_decision d0 = SPRT_CONTINUE;
 	enum detect_sig sig;
+	bool first = mo->n == 0 && !mo->deferred;
+	float llr, raw = 0, k, target, pd;
 	/*
 	 * Floor 0.02: a customer with no unknown user in its last hundred
 	 * deliveries may still have a stale address book (1 to 2% is
 	 * common); one bounce is then worth at most ln(0.2 / 0.02) = 2.3.
 	 */
-	float llr, p0 = p0_of(c, DETECT_R_UNKNOWN, c->rate_unknown, W_RCPT,
+	float p0 = p0_of(c, DETECT_R_UNKNOWN, c->rate_unknown, W_RCPT,
 	    PRIOR_UNKNOWN, K_UNKNOWN, 0.02f, 0.5f);
 
-	if (first)
-		c->msg_out = 0;
+	pd = p0_of(c, DETECT_R_DEFER, c->rate_defer, W_MSG, P0_DEFER, K_DEFER,
+	    0.02f, 0.5f);
+	if (out == DETECT_OUT_DEFERRED) {
+		/* Once a message: a retry is the same deferral. */
+		if (mo->deferred) {
+			*dec = SPRT_CONTINUE;
+			return 0;
+		}
+		mo->deferred = true;
+		llr = novel_llr(P1_DEFER, pd);
+		learn(c, DETECT_R_DEFER, &c->rate_defer, 1.0f, W_MSG);
+		*dec = model_add(t, p, c, DETECT_SIG_DEFERRED, llr, false,
+		    now_us);
+		return llr;
+	}
 	switch (out) {
 	case DETECT_OUT_UNKNOWN_USER:
 		sig = DETECT_SIG_UNKNOWN_USER;
-		llr = logf(P1_UNKNOWN / p0);
+		raw = logf(P1_UNKNOWN / p0);
 		learn(c, DETECT_R_UNKNOWN, &c->rate_unknown, 1.0f, W_RCPT);
 		if (rcpt != NULL && len > 0 && set_seen(c->dead_fp,
 		    DETECT_DEAD, &c->dead_n, &c->dead_pos,
 		    detect_fp16(rcpt, len, SEED_DEAD), true))
-			llr = 0;	/* the same dead address again */
+			raw = 0;	/* the same dead address again */
 		break;
 	case DETECT_OUT_BOUNCE:
 		sig = DETECT_SIG_BOUNCE;
-		llr = logf(P1_BOUNCE / P0_BOUNCE);
-		break;
-	case DETECT_OUT_DEFERRED:
-		sig = DETECT_SIG_DEFERRED;
-		llr = logf(P1_DEFER / P0_DEFER);
+		raw = logf(P1_BOUNCE / P0_BOUNCE);
 		break;
 	default:
 		sig = DETECT_SIG_DELIVERED;
-		llr = logf((1 - P1_UNKNOWN - P1_BOUNCE) /
-		    (1 - p0 - P0_BOUNCE));
-		if (llr > 0)
-			llr = 0;	/* never evidence of compromise */
+		raw = logf((1 - P1_UNKNOWN - P1_BOUNCE) / (1 - p0 - P0_BOUNCE));
+		if (raw > 0)
+			raw = 0;	/* never evidence of compromise */
 		learn(c, DETECT_R_UNKNOWN, &c->rate_unknown, 0.0f, W_RCPT);
 		break;
 	}
-	if (out != DETECT_OUT_DEFERRED && c->outcomes < UINT32_MAX)
+	if (c->outcomes < UINT32_MAX)
 		c->outcomes++;
-	if (llr > 0) {
-		if (c->msg_out + llr > p->outcome_cap_pos)
-			llr = p->outcome_cap_pos - c->msg_out;
-		if (llr < 0)
-			llr = 0;
-		c->msg_out += llr;
+	if (mo->n < UINT16_MAX)
+		mo->n++;
+	mo->raw += raw;
+	k = mo->nrcpt > mo->n ? mo->nrcpt : mo->n;
+	target = mo->raw / k * (k < OUT_INDEP ? k : OUT_INDEP);
+	if (target > p->outcome_cap_pos)
+		target = p->outcome_cap_pos;
+	llr = target - mo->done;
+	mo->done = target;
+	model_merge(&d0, model_add(t, p, c, sig, llr, false, now_us));
+	/*
+	 * A message whose first outcome is final was not deferred: the
+	 * other side of the deferral's evidence (ln(0.92 / 0.96) = -0.04
+	 * with the population's rate), so that a big legitimate sender's
+	 * share of greylisting adds up to nothing instead of a steady rise.
+	 */
+	if (first) {
+		learn(c, DETECT_R_DEFER, &c->rate_defer, 0.0f, W_MSG);
+		model_merge(&d0, model_add(t, p, c, DETECT_SIG_DEFERRED,
+		    usual_llr(P1_DEFER, pd), false, now_us));
 	}
-	*dec = model_add(t, p, c, sig, llr, false, now_us);
+	*dec = d0;
 	return llr;
 }
 

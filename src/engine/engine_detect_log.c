@@ -6,8 +6,8 @@
  *
  * The queue ID map is direct-mapped: ENGINE_QMAP_SLOTS slots indexed by
  * a hash of the queue ID, each holding the full 64-bit hash, the
- * customer's detection hash, the client address and a few flags (48
- * bytes; 3 MiB in all, made at first use).  A newer queue ID that falls
+ * customer's detection hash, the client address, a few flags and the
+ * message's outcomes so far (64 bytes; 4 MiB in all, made at first use).  A newer queue ID that falls
  * into a slot replaces the older one: Postfix delivers most mail within
  * seconds, so with 64K slots an entry survives until tens of thousands
  * of later messages have been queued, enough for deliveries and the
@@ -50,7 +50,6 @@
 #define QM_LOG_ONLY 0x01	/* the log is the message's only source */
 #define QM_MSG_SEEN 0x02	/* observed as a message */
 #define QM_OUTCOME 0x04		/* an outcome was seen */
-#define QM_DEFERRED 0x08	/* a deferral was counted */
 #define QM_SASL 0x10
 #define QM_ADDR 0x20
 #define QM_VERDICT 0x40		/* a content verdict was counted */
@@ -61,7 +60,7 @@ struct qmap_slot {
 	struct ipaddr addr;
 	int64_t t_us;
 	uint32_t flags;
-	uint32_t pad;
+	struct detect_msg_out out;	/* its outcomes so far */
 };
 
 struct amap_slot {
@@ -305,7 +304,6 @@ log_delivery(struct engine *e, struct qmap_slot *s, struct detect_cust *c,
 {
 	enum sprt_decision d = SPRT_CONTINUE, d2 = SPRT_CONTINUE;
 	enum detect_outcome out;
-	bool first = !(s->flags & QM_OUTCOME);
 
 	switch (rec->status) {
 	case MAILLOG_STATUS_SENT:
@@ -318,9 +316,6 @@ log_delivery(struct engine *e, struct qmap_slot *s, struct detect_cust *c,
 		    DETECT_OUT_UNKNOWN_USER : DETECT_OUT_BOUNCE;
 		break;
 	case MAILLOG_STATUS_DEFERRED:
-		if (s->flags & QM_DEFERRED)
-			return;
-		s->flags |= QM_DEFERRED;
 		out = DETECT_OUT_DEFERRED;
 		break;
 	default:
@@ -337,7 +332,7 @@ log_delivery(struct engine *e, struct qmap_slot *s, struct detect_cust *c,
 	}
 	s->flags |= QM_OUTCOME;
 	detect_outcome(&e->det.tab, &e->det.params, c, out, rec->to.ptr,
-	    rec->to.len, first, now, &d2);
+	    rec->to.len, &s->out, now, &d2);
 	if (d2 == SPRT_COMPROMISED || d == SPRT_CONTINUE)
 		d = d2;
 	log_decided(e, c, s, d, now);
@@ -449,8 +444,10 @@ log_requeued(struct engine *e, const struct maillog_rec *rec,
 	n = qmap_put(e, new_qid->ptr, new_qid->len, old.cust,
 	    (old.flags & QM_ADDR) ? &old.addr : NULL,
 	    (old.flags & QM_SASL) != 0, now);
-	if (n != NULL)
+	if (n != NULL) {
 		n->flags |= old.flags & (QM_LOG_ONLY | QM_MSG_SEEN | QM_VERDICT);
+		n->out.nrcpt = old.out.nrcpt;
+	}
 }
 
 int
@@ -500,6 +497,9 @@ engine_observe_log(struct engine *e, const struct maillog_rec *rec,
 	if ((c = log_slot_customer(e, s)) == NULL)
 		return 0;
 	if (rec->ev == MAILLOG_EV_FROM) {
+		if (rec->has_nrcpt && s->out.n == 0)
+			s->out.nrcpt = rec->nrcpt > UINT16_MAX ? UINT16_MAX :
+			    (uint16_t)rec->nrcpt;
 		if ((s->flags & QM_LOG_ONLY) && !(s->flags & QM_MSG_SEEN) &&
 		    rec->status == MAILLOG_STATUS_NONE) {
 			log_message(e, s, c, rec, now, &d);

@@ -290,7 +290,7 @@ test_volume(void **state)
 	dx_close(&x);
 }
 
-/* Recipients a message: past 2 x usual + 1, three count 0.4 each. */
+/* Recipients a message: past 2 x usual + 1, two count 0.15 each. */
 static void
 test_recipients_per_message(void **state)
 {
@@ -305,46 +305,65 @@ test_recipients_per_message(void **state)
 	dx_msg(&x, DAY_T, "me@isp.example", "laptop", "100.64.1.1", NULL);
 	assert_non_null(detect_act_get(&x.t, x.c, DAY_T));
 	for (i = 0; i < 10; i++) {
-		snprintf(rcpt, sizeof(rcpt), "friend%d@home.example", i % 4);
+		snprintf(rcpt, sizeof(rcpt), "other%d@home.example", i);
 		detect_recipient(&x.t, &x.p, x.c, rcpt, strlen(rcpt), DAY_T,
 		    &d);
 	}
-	assert_true(fabsf(dx_sig(&x, DETECT_SIG_RCPTS) - 1.2f) < 1e-5f);
+	assert_true(fabsf(dx_sig(&x, DETECT_SIG_RCPTS) - 0.3f) < 1e-5f);
 	dx_close(&x);
 }
 
 static float
-dx_out(struct dx *x, enum detect_outcome o, const char *rcpt, bool first)
+dx_out(struct dx *x, enum detect_outcome o, const char *rcpt,
+    struct detect_msg_out *mo)
 {
 	enum sprt_decision d;
 
 	return detect_outcome(&x->t, &x->p, x->c, o, rcpt,
-	    rcpt ? strlen(rcpt) : 0, first, DAY_T, &d);
+	    rcpt ? strlen(rcpt) : 0, mo, DAY_T, &d);
 }
 
 static void
 test_outcomes_and_complaint(void **state)
 {
+	struct detect_msg_out m1 = { 0 }, m2 = { 0 }, m3 = { 0 }, m4 = { 0 };
+	struct detect_msg_out m5 = { .nrcpt = 10 }, m6 = { .nrcpt = 20 };
 	struct dx x;
 	enum sprt_decision d;
-	float u, s, b, f, f2, c, again;
+	float u, s, b, f, f2, f3, c, again, one, clean = 0;
+	int i;
 
 	(void)state;
 	dx_open(&x);
-	u = dx_out(&x, DETECT_OUT_UNKNOWN_USER, "d@x.example", true);
+	u = dx_out(&x, DETECT_OUT_UNKNOWN_USER, "d@x.example", &m1);
 	assert_true(fabsf(u - logf(0.2f / 0.03f)) < 1e-4f);
-	s = dx_out(&x, DETECT_OUT_SENT, "e@x.example", false);
+	s = dx_out(&x, DETECT_OUT_SENT, "e@x.example", &m1);
 	assert_true(s < 0 && s > -0.5f);
-	b = dx_out(&x, DETECT_OUT_BOUNCE, "f@x.example", false);
+	b = dx_out(&x, DETECT_OUT_BOUNCE, "f@x.example", &m1);
 	assert_true(b > 0);
 	/* The per-message outcome cap: 3.0 in all. */
-	f = dx_out(&x, DETECT_OUT_DEFERRED, "g@x.example", false);
-	assert_true(u + b + f <= x.p.outcome_cap_pos + 1e-4f);
-	f2 = dx_out(&x, DETECT_OUT_DEFERRED, "g@x.example", true);
-	assert_true(f2 > 1.0f);	/* a new message: the cap starts afresh */
+	assert_true(fabsf(u + s + b - x.p.outcome_cap_pos) < 1e-4f);
+	/* A deferral: once a message, outside the cap. */
+	f = dx_out(&x, DETECT_OUT_DEFERRED, "g@x.example", &m2);
+	assert_true(fabsf(f - logf(0.08f / 0.04f)) < 1e-3f);
+	f2 = dx_out(&x, DETECT_OUT_DEFERRED, "g@x.example", &m2);
+	assert_true(f2 == 0);
+	f3 = dx_out(&x, DETECT_OUT_DEFERRED, "h@x.example", &m3);
+	assert_true(f3 > 0.5f);
 	/* The same dead address again: no new evidence. */
-	again = dx_out(&x, DETECT_OUT_UNKNOWN_USER, "D@x.example", true);
+	again = dx_out(&x, DETECT_OUT_UNKNOWN_USER, "D@x.example", &m4);
 	assert_true(again == 0);
+	/* One unknown user of a message to ten: a tenth of three. */
+	one = dx_out(&x, DETECT_OUT_UNKNOWN_USER, "z@x.example", &m5);
+	assert_true(one > 0.2f && one < 0.7f);
+	/* Twenty clean deliveries of one message weigh like three. */
+	for (i = 0; i < 20; i++) {
+		char r[32];
+
+		snprintf(r, sizeof(r), "c%d@y.example", i);
+		clean += dx_out(&x, DETECT_OUT_SENT, r, &m6);
+	}
+	assert_true(clean > 3 * logf(0.72f / 0.96f) - 0.2f && clean < -0.5f);
 	detect_reset(&x.t, x.c);
 	c = detect_complaint(&x.t, &x.p, x.c, DAY_T, &d);
 	assert_true(c == 5.0f);
