@@ -18,7 +18,7 @@ CPPFLAGS   += -Isrc -I/usr/include/hiredis -D_GNU_SOURCE -DRG_VERSION='"$(VERSIO
 CSTD       := -std=c11
 OPTFLAGS   ?= -O2 -g
 ASANFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
-LDLIBS     := -levent -levent_pthreads -lz -lsqlite3 -lpthread -lm
+LDLIBS     := -levent -levent_pthreads -lhiredis -lz -lsqlite3 -lpthread -lm
 
 LIB_SRC    := $(sort $(wildcard src/lib/*.c src/proto/*.c src/conf/*.c src/engine/*.c \
                 src/store/*.c src/dnsbl/*.c src/svc/*.c src/http/*.c))

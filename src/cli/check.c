@@ -203,8 +203,15 @@ check_main(int argc, char **argv)
 	check_print_strv("listen.http", &conf->listen_http);
 	if (conf->state_backend == CONF_BACKEND_EMBEDDED)
 		printf("state: embedded, dir %s\n", conf->state_dir);
-	else
-		check_print_strv("state: redis, servers", &conf->redis_servers);
+	else {
+		/* Every relay sharing limits names the same servers and prefix. */
+		printf("state: redis, servers");
+		for (i = 0; i < conf->redis_servers.n; i++)
+			printf("%s%s", i ? ", " : " ", conf->redis_servers.v[i]);
+		printf(", prefix \"%s\", timeout %llums; local state in %s\n",
+		    conf->redis_prefix ? conf->redis_prefix : "",
+		    (unsigned long long)conf->redis_timeout_ms, conf->state_dir);
+	}
 	printf("customer_key:");
 	for (i = 0; i < conf->customer_key.n; i++)
 		printf(" %s", conf->customer_key.v[i]);

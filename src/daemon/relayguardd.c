@@ -20,6 +20,12 @@
  * files in it) to that user and becomes it, with its supplementary
  * groups (adm on Debian reads the maillog); a failure to do so is fatal.
  *
+ * State backend redis (store_redis.h): the embedded state is opened as
+ * well (it is the fallback, and keeps the incidents database); the engine
+ * is given the Redis operations, the incident callback shares open
+ * incidents and their release, and the once-a-second tick reconnects
+ * when Redis was unreachable (sharing the open incidents again).
+ *
  * Metrics: the daemon counts failed state writes and copies the feed's
  * counters once a second into a struct api_daemon_stats that the HTTP
  * service borrows.
@@ -52,6 +58,7 @@
 #include "proto/maillog.h"
 #include "store/incidents.h"
 #include "store/store.h"
+#include "store/store_redis.h"
 #include "dnsbl/dnsbl_detection.h"
 #include "svc/dns.h"
 #include "svc/feed.h"
@@ -68,6 +75,7 @@ struct daemon {
 	struct conf *conf;		/* owned; the engine borrows it */
 	struct engine *engine;
 	struct store *store;
+	struct store_redis *redis;	/* NULL: backend embedded */
 	struct policy_svc *policy;
 	struct dns_svc *dns;		/* NULL without zones */
 	struct incidents_db *incdb;	/* durable incidents and held mail */
@@ -160,6 +168,67 @@ daemon_log_line(void *ctx, const char *line, size_t len)
 	engine_observe_log(d->engine, &rec, clock_now_us());
 }
 
+/* daemon_shared_inc - an incident as the shared state keeps it. */
+static void
+daemon_shared_inc(const struct engine_incident *inc, struct shared_incident *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = inc->id;
+	out->actions = inc->actions;
+	snprintf(out->reason, sizeof(out->reason), "%s", inc->reason);
+}
+
+/*
+ * daemon_on_incident - the engine's incident callback: on_compromise
+ * (act.c), then, with backend redis, share the open incident with the
+ * other relays or end it there.
+ */
+static void
+daemon_on_incident(void *ctx, const struct engine_incident *inc)
+{
+	struct daemon *d = ctx;
+	struct shared_incident si;
+
+	act_on_incident(d->act, inc);
+	if (d->redis == NULL)
+		return;
+	daemon_shared_inc(inc, &si);
+	if (inc->released_us == 0)
+		store_redis_incident_set(d->redis, inc->customer, &si);
+	else
+		store_redis_incident_del(d->redis, inc->customer, &si);
+}
+
+/* daemon_share_open - one open incident to Redis (after a (re)connect). */
+static void
+daemon_share_open(void *ctx, const struct engine_incident *inc)
+{
+	struct daemon *d = ctx;
+	struct shared_incident si;
+
+	daemon_shared_inc(inc, &si);
+	store_redis_incident_set(d->redis, inc->customer, &si);
+}
+
+/* daemon_redis_stats - the backend's counters into d->stats. */
+static void
+daemon_redis_stats(struct daemon *d)
+{
+	struct store_redis_stats rs;
+
+	if (d->redis == NULL)
+		return;
+	store_redis_stats(d->redis, &rs);
+	d->stats.state_redis = true;
+	d->stats.state_fallback = !rs.up;
+	d->stats.redis_shared = rs.requests;
+	d->stats.redis_local = rs.local;
+	d->stats.redis_errors = rs.errors;
+	d->stats.redis_connects = rs.connects;
+	d->stats.redis_redirects = rs.redirects;
+	d->stats.redis_pending = rs.pending;
+}
+
 /* daemon_relist - an open incident restored at start-up: list it again. */
 static void
 daemon_relist(void *ctx, const struct engine_incident *inc)
@@ -216,6 +285,10 @@ daemon_tick(evutil_socket_t fd, short what, void *arg)
 		    d->conf->state_dir, err_str(rc));
 	}
 	daemon_feed_stats(d);
+	/* Reconnected: Redis may have lost the open incidents (a restart). */
+	if (d->redis != NULL && store_redis_tick(d->redis))
+		engine_incident_list(d->engine, true, daemon_share_open, d);
+	daemon_redis_stats(d);
 	if (now_us - d->last_expire_us >= EXPIRE_INTERVAL_S * 1000000LL) {
 		engine_expire(d->engine, now_us);
 		daemon_expire_listings(d, now_us);
@@ -301,6 +374,11 @@ daemon_reload(struct daemon *d)
 		log_warn("reload: listen.policy changed; the new addresses take effect at the next restart");
 	if (strcmp(newconf->state_dir, d->conf->state_dir) != 0)
 		log_warn("reload: state.dir changed; it takes effect at the next restart");
+	if (newconf->state_backend != d->conf->state_backend ||
+	    !strv_equal(&newconf->redis_servers, &d->conf->redis_servers) ||
+	    !strv_equal_str(newconf->redis_prefix, d->conf->redis_prefix) ||
+	    newconf->redis_timeout_ms != d->conf->redis_timeout_ms)
+		log_warn("reload: state.backend or state.redis changed; it takes effect at the next restart");
 	if (!strv_equal_str(newconf->feed_maillog, d->conf->feed_maillog) ||
 	    !strv_equal_str(newconf->feed_syslog, d->conf->feed_syslog))
 		log_warn("reload: feed changed; it takes effect at the next restart");
@@ -420,9 +498,7 @@ daemon_start(struct daemon *d)
 	size_t i;
 	int rc;
 
-	if (d->conf->state_backend != CONF_BACKEND_EMBEDDED)
-		log_fatal(2, "%s: state.backend: only \"embedded\" is available in this build",
-		    d->conf_path);
+	/* The local state, also the fallback of backend redis. */
 	if (store_open(d->conf->state_dir, &d->store, err, sizeof(err)) != 0)
 		log_fatal(1, "state: %s", err);
 	if ((d->engine = engine_new(d->conf, err, sizeof(err))) == NULL)
@@ -440,7 +516,24 @@ daemon_start(struct daemon *d)
 		    err_str(rc));
 	if ((d->act = act_new()) == NULL)
 		log_fatal(1, "out of memory");
-	engine_set_incident_fn(d->engine, act_on_incident, d->act);
+	engine_set_incident_fn(d->engine, daemon_on_incident, d);
+	if (d->conf->state_backend == CONF_BACKEND_REDIS) {
+		char host[SHARED_NODE_MAX] = "";
+
+		if (gethostname(host, sizeof(host) - 1) != 0)
+			host[0] = '\0';
+		if ((d->redis = store_redis_new(d->conf, host, err,
+		    sizeof(err))) == NULL)
+			log_fatal(2, "%s: %s", d->conf_path, err);
+		engine_set_shared(d->engine, store_redis_ops(), d->redis);
+		engine_incident_list(d->engine, true, daemon_share_open, d);
+		log_info("state: redis %s, prefix \"%s\", timeout %llums; "
+		    "local state in %s", store_redis_server(d->redis),
+		    d->conf->redis_prefix ? d->conf->redis_prefix : "",
+		    (unsigned long long)d->conf->redis_timeout_ms,
+		    d->conf->state_dir);
+		daemon_redis_stats(d);
+	}
 	if (daemon_load_overrides(d->engine, d->conf) != 0 &&
 	    d->conf->policy_overrides != NULL)
 		log_fatal(2, "%s: policy.overrides: cannot load %s", d->conf_path,
@@ -529,6 +622,7 @@ daemon_stop(struct daemon *d)
 	daemon_snapshot(d);
 	store_close(d->store);
 	engine_free(d->engine);
+	store_redis_free(d->redis);
 	incidents_db_close(d->incdb);
 	act_free(d->act);
 	dns_svc_free(d->dns);

@@ -55,6 +55,7 @@ engine_rules_free(struct engine_rules *rules)
 		xfree(rules->limits[i].nets);
 	xfree(rules->limits);
 	xfree(rules->items);
+	xfree(rules->sops);
 	lpm_free(rules->lpm);
 	xfree(rules);
 }
@@ -195,7 +196,8 @@ engine_rules_new(const struct conf *conf, char *err, size_t errcap, int *rc)
 	if (conf->n_limits > 0) {
 		r->limits = xcalloc(conf->n_limits, sizeof(*r->limits));
 		r->items = xcalloc(conf->n_limits, sizeof(*r->items));
-		if (r->limits == NULL || r->items == NULL)
+		r->sops = xcalloc(conf->n_limits, sizeof(*r->sops));
+		if (r->limits == NULL || r->items == NULL || r->sops == NULL)
 			goto nomem;
 	}
 	r->n_limits = conf->n_limits;
@@ -309,6 +311,13 @@ engine_new(const struct conf *conf, char *err, size_t errcap)
 fail:
 	engine_free(e);
 	return NULL;
+}
+
+void
+engine_set_shared(struct engine *e, const struct shared_ops *ops, void *ctx)
+{
+	e->shared = ops;
+	e->shared_ctx = ctx;
 }
 
 void

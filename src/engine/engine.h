@@ -110,6 +110,7 @@
 #include "conf/conf.h"
 #include "proto/maillog.h"
 #include "proto/policy_req.h"
+#include "store/shared.h"
 #include "store/store.h"
 
 #define ENGINE_CUSTOMER_MAX 256	/* longest customer key kept; longer: ERR_TOOBIG */
@@ -136,6 +137,21 @@ struct engine *engine_new(const struct conf *conf, char *err, size_t errcap);
 
 /* engine_free - NULL is a no-op. */
 void engine_free(struct engine *engine);
+
+/*
+ * engine_set_shared - judge limits and open incidents against a shared
+ * state backend too (store/shared.h; ops and ctx borrowed, NULL: none,
+ * the default).  With one, every limit check of a request becomes one
+ * check-and-commit of the combined count of all relays (ops->judge), the
+ * customer's incident opened on another relay holds here as well, and a
+ * request refused after all gives back what it committed (ops->undo).
+ * The local counters go on counting this relay's own events, always: when
+ * ops->judge fails (the backend unreachable), the request is judged with
+ * them alone, so each relay then applies every limit to its own traffic.
+ * Attempts, refusals, hits, message records and detection stay local.
+ */
+void engine_set_shared(struct engine *engine, const struct shared_ops *ops,
+    void *ctx);
 
 /*
  * engine_set_conf - swap in new rules (SIGHUP).  Counters of limits that

@@ -17,6 +17,7 @@
 
 #include "engine/engine_int.h"
 #include "lib/err.h"
+#include "lib/hash.h"
 #include "lib/log.h"
 #include "store/incidents.h"
 
@@ -323,10 +324,43 @@ engine_detect_observe(struct engine *e, const struct engine_det_req *x)
 	return act;
 }
 
+#define DET_REMOTE_SEED 0x72656d6f74653031ull
+
+/* The remote cache's hash of a customer key (never 0: 0 is free). */
+static uint64_t
+det_remote_hash(const char *customer)
+{
+	return hash_bytes(customer, strlen(customer), DET_REMOTE_SEED) | 1;
+}
+
+uint8_t
+engine_detect_remote_note(struct engine *e, const char *customer,
+    const struct shared_incident *inc)
+{
+	uint64_t h = det_remote_hash(customer);
+	struct engine_remote_inc *r = &e->det.remote[h % ENGINE_REMOTE_INC];
+
+	r->hash = h;
+	r->inc = *inc;
+	return det_act(inc->actions);
+}
+
+/* The shared incident of customer noted last, or NULL. */
+static const struct shared_incident *
+det_remote_find(const struct engine *e, const char *customer)
+{
+	uint64_t h = det_remote_hash(customer);
+	const struct engine_remote_inc *r = &e->det.remote[h % ENGINE_REMOTE_INC];
+
+	return r->hash == h ? &r->inc : NULL;
+}
+
 void
 engine_detect_answer(const struct engine *e, const char *customer, uint8_t act,
     struct engine_verdict *out)
 {
+	const struct shared_incident *rinc;
+	char who[SHARED_NODE_MAX + 32];
 	struct detect_cust *c = det_cust(e, customer, strlen(customer));
 	const struct incident *inc = c != NULL && c->incident != 0 ?
 	    incident_find(&e->det.incidents, c->incident) : NULL;
@@ -338,6 +372,31 @@ engine_detect_answer(const struct engine *e, const char *customer, uint8_t act,
 		key[i] = customer[i] > ' ' && customer[i] < 0x7f ?
 		    customer[i] : '?';
 	key[i] = '\0';
+	if ((inc == NULL || inc->released_us != 0) &&
+	    (rinc = det_remote_find(e, customer)) != NULL) {
+		/*
+		 * Opened on another relay: "shared incident NODE/ID", which
+		 * the hold: line parser (engine_detect_log.c) does not take
+		 * for one of this relay's own incidents.
+		 */
+		for (i = 0; rinc->node[i] != '\0' && i < sizeof(who) - 24; i++)
+			who[i] = rinc->node[i] > ' ' && rinc->node[i] < 0x7f &&
+			    rinc->node[i] != '/' ? rinc->node[i] : '?';
+		snprintf(who + i, sizeof(who) - i, "/%llu",
+		    (unsigned long long)rinc->id);
+		if (act == ENGINE_ACT(CONF_ACTION_REJECT))
+			snprintf(out->action, sizeof(out->action), "REJECT "
+			    "5.7.1 relayguard: shared incident %s: mail of %s "
+			    "looks compromised (%s); contact your provider's "
+			    "abuse desk", who, key, rinc->reason);
+		else
+			snprintf(out->action, sizeof(out->action), "HOLD "
+			    "relayguard: shared incident %s: mail of %s looks "
+			    "compromised (%s); message held for review", who,
+			    key, rinc->reason);
+		snprintf(out->rule, sizeof(out->rule), "incident");
+		return;
+	}
 	if (act == ENGINE_ACT(CONF_ACTION_REJECT))
 		snprintf(out->action, sizeof(out->action), "REJECT 5.7.1 "
 		    "relayguard: incident %llu: mail of %s looks compromised "

@@ -24,6 +24,7 @@
 #include "engine/subject.h"
 #include "lib/lpm.h"
 #include "proto/overrides.h"
+#include "store/shared.h"
 
 #define ENGINE_NET_NONE UINT32_MAX
 #define ENGINE_LIMITS_MAX 4096
@@ -83,6 +84,7 @@ struct engine_rules {
 	struct engine_limit *limits;	/* owned, conf->n_limits */
 	size_t n_limits;
 	struct engine_item *items;	/* owned scratch, n_limits */
+	struct shared_op *sops;		/* owned scratch, n_limits (shared state) */
 	int customer_attr[PA__COUNT];	/* enum policy_attr, in order */
 	size_t n_customer_attr;
 	unsigned kinds_used;		/* bit per enum conf_limit_key */
@@ -92,6 +94,17 @@ struct engine_rules {
 };
 
 struct engine_qmap;
+
+/*
+ * The last open incidents that other relays shared (shared.h), by
+ * customer hash, so that answers to repeated requests of a message held
+ * because of one name it: direct-mapped, 64 entries of about 100 bytes.
+ */
+#define ENGINE_REMOTE_INC 64
+struct engine_remote_inc {
+	uint64_t hash;			/* hash_bytes of the customer key; 0: free */
+	struct shared_incident inc;
+};
 
 /* Detection and incidents (engine_detect.c). */
 struct engine_det {
@@ -106,6 +119,7 @@ struct engine_det {
 	struct engine_qmap *qmap;	/* owned, made at first use */
 	bool policy_seen;		/* judged an outbound message */
 	bool next_dirty;		/* incidents.next_id not saved yet */
+	struct engine_remote_inc remote[ENGINE_REMOTE_INC];
 };
 
 /* What engine_judge tells detection about one request. */
@@ -128,6 +142,8 @@ struct engine {
 	uint8_t *buf;			/* owned: record encoding buffer */
 	size_t buf_cap;
 	struct engine_det det;
+	const struct shared_ops *shared;	/* borrowed, NULL: embedded only */
+	void *shared_ctx;
 };
 
 /*
@@ -182,6 +198,14 @@ uint8_t engine_detect_observe(struct engine *e, const struct engine_det_req *x);
  */
 void engine_detect_answer(const struct engine *e, const char *customer,
     uint8_t act, struct engine_verdict *out);
+
+/*
+ * engine_detect_remote_note - remember inc, an open incident of customer
+ * that another relay shared, for engine_detect_answer(); its act
+ * (ENGINE_ACT(CONF_ACTION_HOLD or _REJECT)) or ENGINE_ACT_NONE.
+ */
+uint8_t engine_detect_remote_note(struct engine *e, const char *customer,
+    const struct shared_incident *inc);
 
 /*
  * engine_detect_open - open an incident for c (reason "sprt",

@@ -481,6 +481,72 @@ judge_check(struct judge *j, enum engine_role role, bool msg_event,
 	return 0;
 }
 
+_Static_assert((int)LIMIT_WINDOW == (int)SHARED_WINDOW &&
+    (int)LIMIT_BUCKET == (int)SHARED_BUCKET &&
+    (int)LIMIT_DISTINCT == (int)SHARED_DISTINCT, "limit and shared kinds");
+
+/*
+ * The shared state's say (engine_set_shared()): every item's check
+ * becomes a check-and-commit of the combined count of all relays, and
+ * the customer's incident opened on another relay is looked up (when
+ * detection judges this request).  Returns true when the backend
+ * answered (each item's over is then the combined count's), false when
+ * the request is judged with local state alone.
+ */
+static bool
+judge_shared(struct judge *j, size_t n, bool det, struct shared_incident *inc)
+{
+	const struct engine_item *it;
+	const struct conf_limit *lim;
+	struct shared_op *op;
+	size_t i;
+
+	inc->id = 0;
+	if (n == 0 && !det)
+		return false;
+	for (i = 0; i < n; i++) {
+		it = &j->r->items[i];
+		lim = j->r->limits[it->limit].conf;
+		op = &j->r->sops[i];
+		memset(op, 0, sizeof(*op));
+		op->limit = lim->name;
+		op->key_kind = engine_key_tag(lim->key);
+		op->key = j->key[lim->key].p;
+		op->key_len = j->key[lim->key].len;
+		op->kind = (uint8_t)j->r->limits[it->limit].kind;
+		op->count = it->rate.count;
+		op->period_ms = it->rate.period_ms;
+		op->burst = it->rate.burst;
+		op->w = it->check_only ? 0 : it->w;
+		op->fp = it->fp;
+		/* A warn limit lets the message pass and counts it. */
+		op->commit_over = lim->action == CONF_ACTION_WARN;
+	}
+	if (j->e->shared->judge(j->e->shared_ctx, det ? j->out->customer : NULL,
+	    j->r->sops, n, j->now, inc) != 0) {
+		inc->id = 0;
+		return false;
+	}
+	for (i = 0; i < n; i++)
+		j->r->items[i].over = j->r->sops[i].over;
+	return true;
+}
+
+/* Give back what judge_shared() committed for a refused request. */
+static void
+judge_shared_undo(struct judge *j, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (j->r->sops[i].committed) {
+			j->e->shared->undo(j->e->shared_ctx, j->r->sops, n,
+			    j->now);
+			return;
+		}
+	}
+}
+
 /* Pass two: count attempts and refusals; commit unless refused. */
 static void
 judge_commit(struct judge *j, size_t n, bool refused)
@@ -568,7 +634,8 @@ judge_limits(struct judge *j, enum engine_role role)
 	uint8_t worst = ENGINE_ACT_NONE, sticky = ENGINE_ACT_NONE, act;
 	uint16_t wl = INSTANCE_NO_LIMIT, sl = INSTANCE_NO_LIMIT;
 	bool created, msg_event, msg_first, refused, keep = false, sasl;
-	bool limits, det, exempt = false;
+	bool limits, det, exempt = false, shared = false;
+	struct shared_incident sinc;
 	uint64_t rfp = 0, h;
 	size_t i, n = 0;
 	unsigned k;
@@ -641,6 +708,16 @@ judge_limits(struct judge *j, enum engine_role role)
 		if (limits && !exempt &&
 		    (rc = judge_check(j, role, msg_event, msg_first, &n)) != 0)
 			return rc;
+		shared = j->e->shared != NULL && judge_shared(j, n, det, &sinc);
+		if (shared && sinc.id != 0 && (act = engine_detect_remote_note(
+		    j->e, j->out->customer, &sinc)) != ENGINE_ACT_NONE) {
+			/* Step 3 for an incident another relay opened. */
+			judge_shared_undo(j, n);
+			worst = sticky = act;
+			wl = sl = ENGINE_LIMIT_INCIDENT;
+			refused = true;
+			goto answer;
+		}
 		judge_worst(j, n, &worst, &wl, &sticky, &sl);
 		if (in != NULL && in->sticky_act > worst) {
 			worst = in->sticky_act;
@@ -648,6 +725,8 @@ judge_limits(struct judge *j, enum engine_role role)
 		}
 		refused = worst >= ENGINE_ACT(CONF_ACTION_HOLD);
 		judge_commit(j, n, refused);
+		if (shared && refused)
+			judge_shared_undo(j, n);
 		if (det && !refused && (act = engine_detect_observe(j->e,
 		    &x)) != ENGINE_ACT_NONE) {
 			/* Step 5: an incident opened on this very request. */
@@ -655,6 +734,7 @@ judge_limits(struct judge *j, enum engine_role role)
 			wl = sl = ENGINE_LIMIT_INCIDENT;
 		}
 	}
+answer:
 	if (in != NULL) {
 		if (msg_event) {
 			in->flags |= INSTANCE_MSG_SEEN;

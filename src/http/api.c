@@ -331,7 +331,9 @@ api_status(struct api_ctx *x)
 	jsonw_kstr(w, "backend", conf->state_backend == CONF_BACKEND_REDIS ?
 	    "redis" : "embedded");
 	jsonw_kstr(w, "dir", conf->state_dir);
-	jsonw_kbool(w, "healthy", true);
+	/* healthy: the backend answers (embedded always does). */
+	jsonw_kbool(w, "healthy", env->daemon == NULL ||
+	    !env->daemon->state_fallback);
 	jsonw_obj_end(w);
 
 	jsonw_key(w, "engine");

@@ -102,6 +102,13 @@ struct api_http_stats {
 struct api_daemon_stats {
 	uint64_t state_errors;		/* state writes that failed */
 	bool state_fallback;		/* answering without its backend */
+	bool state_redis;		/* backend redis: the fields below count */
+	uint64_t redis_shared;		/* requests judged with the shared state */
+	uint64_t redis_local;		/* requests judged with local state alone */
+	uint64_t redis_errors;		/* failed connects, commands, timeouts */
+	uint64_t redis_connects;	/* successful (re)connections */
+	uint64_t redis_redirects;	/* Cluster MOVED/ASK followed */
+	uint64_t redis_pending;		/* incident writes waiting for Redis */
 	bool feed_on;			/* a log feed is configured */
 	uint64_t feed_lines;
 	uint64_t feed_malformed;	/* lines maillog_parse() refused */

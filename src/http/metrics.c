@@ -125,6 +125,37 @@ metrics_daemon(struct jsonw *w, const struct api_daemon_stats *d,
 	    "1 while the state backend is unreachable and the daemon answers "
 	    "from memory.");
 	jsonw_printf(w, "relayguard_state_fallback %d\n", d->state_fallback);
+	family(w, "relayguard_state_backend_up", "gauge",
+	    "1 while the state backend answers (embedded: always), 0 while "
+	    "requests are judged with local state alone.");
+	jsonw_printf(w, "relayguard_state_backend_up %d\n", !d->state_fallback);
+	if (d->state_redis) {
+		family(w, "relayguard_state_requests_total", "counter",
+		    "Policy requests judged against the shared Redis state "
+		    "(state=\"shared\") or, Redis unreachable, with local state "
+		    "alone (state=\"local\").");
+		jsonw_printf(w, "relayguard_state_requests_total{state=\"shared\"} "
+		    "%llu\n", (unsigned long long)d->redis_shared);
+		jsonw_printf(w, "relayguard_state_requests_total{state=\"local\"} "
+		    "%llu\n", (unsigned long long)d->redis_local);
+		family(w, "relayguard_state_redis_errors_total", "counter",
+		    "Redis connects, commands and timeouts that failed.");
+		jsonw_printf(w, "relayguard_state_redis_errors_total %llu\n",
+		    (unsigned long long)d->redis_errors);
+		family(w, "relayguard_state_redis_connects_total", "counter",
+		    "Successful connections to Redis (the first and every "
+		    "reconnection).");
+		jsonw_printf(w, "relayguard_state_redis_connects_total %llu\n",
+		    (unsigned long long)d->redis_connects);
+		family(w, "relayguard_state_redis_redirects_total", "counter",
+		    "Redis Cluster MOVED and ASK replies followed.");
+		jsonw_printf(w, "relayguard_state_redis_redirects_total %llu\n",
+		    (unsigned long long)d->redis_redirects);
+		family(w, "relayguard_state_redis_pending", "gauge",
+		    "Incident writes waiting for Redis to come back.");
+		jsonw_printf(w, "relayguard_state_redis_pending %llu\n",
+		    (unsigned long long)d->redis_pending);
+	}
 	if (!d->feed_on)
 		return;
 	since = d->feed_last_line_us != 0 ? d->feed_last_line_us :
