@@ -21,7 +21,7 @@
 #                         [-g "sim alt"] [-k DIR] [-o OUTFILE]
 #
 # -z takes CUSTOMERS:COMPROMISED:DAYS triples; -k keeps each trace, its
-# decisions and gen_alt's --params file in DIR (for bench/gen_alt_report.py)
+# decisions, evaluate's JSON report and gen_alt's --params file in DIR (for bench/gen_alt_report.py)
 # instead of a temporary directory under build/bench removed on exit.  The
 # traces are big (about 450 MB for 1000 customers over 2 days), one at a
 # time.  Needs build/relayguard, python3 and jq.
@@ -98,6 +98,7 @@ for size in $SIZES; do
 			*) echo "unknown generator $gen" >&2; continue ;;
 			esac
 			J=$($NICE $RG evaluate -c $CONF --json "$T") || { echo "evaluate failed on $T" >&2; continue; }
+			[ -n "$KEEP" ] && printf '%s\n' "$J" >"$base.eval.json"
 			$NICE $RG replay -c $CONF -o "$base.dec" "$T" 2>/dev/null
 			split_trace "$T" "$base.log" "$base.truth"
 			year=$(head -1 "$T" | jq -r '.t' | awk '{ print strftime("%Y", $1, 1) }')

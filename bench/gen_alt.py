@@ -364,11 +364,18 @@ class Gen:
                 plan.append((t, self.bb_v4()))
                 t += r.expovariate(1 / (22 * 3600)) + 600
         c["plan"] = plan
+        # the phone on mobile data: the carrier's NAT gives it a shared address for a few hours
+        mplan = []
+        t = START - r.random() * 4 * 3600
+        while t < self.end:
+            mplan.append((t, r.choice(self.carrier_pool)))
+            t += r.uniform(1, 8) * 3600
+        c["mplan"] = mplan
         c["key"] = user
         return c
 
-    def home_addr(self, c, t):
-        plan = c["plan"]
+    def home_addr(self, c, t, which="plan"):
+        plan = c[which]
         i = bisect.bisect_right([p[0] for p in plan], t) - 1
         return plan[max(0, i)][1]
 
@@ -621,7 +628,7 @@ class Gen:
         dev = r.choice(c["devices"])
         if client is None:
             if dev["mobile"] and r.random() < 0.4:
-                client = r.choice(self.carrier_pool)
+                client = self.home_addr(c, t, "mplan")
             else:
                 client = self.home_addr(c, t)
         if rcpts is None:
@@ -727,13 +734,14 @@ class Gen:
         ret = min(self.end, dep + r.uniform(0.5, 1.0) * (self.end - dep))
         self.legit_consumer(c, START, dep)
         self.legit_consumer(c, ret, self.end)
-        places = [self.public_v4() for _ in range(r.randrange(3, 8))]
+        places = [self.public_v4() for _ in range(r.randrange(2, 7))]
+        roam = self.public_v4()            # the phone roaming abroad
         c["params"] = {"depart": round(dep - START), "places": len(places)}
         times = self.day_times(c["per_day"] * 1.5 + 2, self.CONS_W, dep, ret)
         # moves through the places in order, roaming phone now and then
         for t in times:
             i = min(len(places) - 1, int((t - dep) / (ret - dep + 1) * len(places)))
-            client = places[i] if r.random() < 0.75 else self.public_v4()
+            client = places[i] if r.random() < 0.8 else roam
             self.consumer_send(c, t, client=client)
 
     def greeting(self, c):
