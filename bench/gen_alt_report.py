@@ -12,7 +12,10 @@ distinct recipients), its bot parameters and the incident's evidence.
 """
 import argparse
 import json
+import re
 import sys
+
+STATUS_RE = re.compile(r"\]: ([0-9A-Za-z]+): to=<[^>]*>, .*dsn=(\d)\.\d+\.\d+, status=(\w+)")
 
 
 def main():
@@ -22,11 +25,18 @@ def main():
     ap.add_argument("params", nargs="?")
     ap.add_argument("--late", type=int, default=5)
     ap.add_argument("--all", action="store_true", help="every compromised customer, not only failures")
+    ap.add_argument("--jsonl", help="also write one JSON record per compromised or flagged customer here")
     a = ap.parse_args()
     cust = {}
     eom = {}          # instance -> (customer, spam, t)
+    qid_of = {}       # queue id -> (customer, spam)
+    outcomes = []     # (queue id, dsn class, status)
     for line in open(a.trace):
         if '"ev": "policy"' not in line and '"ev":"policy"' not in line:
+            if "status=" in line:
+                m = STATUS_RE.search(line)
+                if m:
+                    outcomes.append((m.group(1), m.group(2)[0], m.group(3)))
             continue
         e = json.loads(line)
         at, tr = e["attrs"], e.get("truth") or {}
@@ -47,6 +57,7 @@ def main():
         if at.get("protocol_state") != "END-OF-MESSAGE":
             continue
         eom[at["instance"]] = (k, spam, e["t"])
+        qid_of[at.get("queue_id", "")] = (k, spam)
         if spam:
             if c["first_spam"] is None:
                 c["first_spam"] = e["t"]
@@ -61,6 +72,15 @@ def main():
             c["clients"].add(at["client_address"])
             c["helos"].add(at["helo_name"])
             c["senders"].add(at["sender"])
+    for q, cls, st in outcomes:
+        ks = qid_of.get(q)
+        if not ks:
+            continue
+        c = cust[ks[0]]
+        key = "spam_out" if ks[1] else "legit_out"
+        o = c.setdefault(key, {})
+        name = "sent" if st == "sent" else ("5xx" if cls == "5" else "4xx")
+        o[name] = o.get(name, 0) + 1
     inc = {}
     acts = {}
     for line in open(a.decisions):
@@ -94,6 +114,21 @@ def main():
         return "incident at %s reason=%s llr=%.2f (thr %.2f) msgs=%s rcpts=%s: %s" % (
             d.get("opened"), d.get("reason"), ev.get("llr", 0), ev.get("threshold", 0), ev.get("messages"), ev.get("recipients"), s)
 
+    if a.jsonl:
+        with open(a.jsonl, "w") as jf:
+            for k, c in cust.items():
+                if c["scenario"] == "none" and k not in inc and not c.get("legit_held"):
+                    continue
+                d = inc.get(k)
+                rec = {"customer": k, "kind": c["kind"], "scenario": c["scenario"], "spam": c["spam"],
+                       "spam_rcpts": c["spam_rcpts"], "spam_accepted": c.get("spam_accepted", 0),
+                       "msgs_before": c["msgs_before"], "rcpts_before": len(c["rcpts_before"]),
+                       "legit_total": c["legit_total"], "legit_held": c.get("legit_held", 0),
+                       "legit_clients": len(c["clients"]), "spam_out": c.get("spam_out"), "legit_out": c.get("legit_out"), "spam_clients": len(c["spam_clients"]),
+                       "incident": d is not None,
+                       "tti": (d["opened"] - c["first_spam"]) if d and c["first_spam"] else None,
+                       "evidence": d.get("evidence") if d else None, "params": params.get(k)}
+                jf.write(json.dumps(rec) + "\n")
     comp = [(k, c) for k, c in cust.items() if c["scenario"] != "none"]
     print("== compromised customers (%d)" % len(comp))
     for k, c in sorted(comp, key=lambda x: (x[1]["scenario"], x[0])):
@@ -112,6 +147,7 @@ def main():
         print("   spam: clients %d helos %d senders %d (overlap with legit: clients %d helos %d senders %d)" % (
             len(c["spam_clients"]), len(c["spam_helos"]), len(c["spam_senders"]),
             len(c["spam_clients"] & c["clients"]), len(c["spam_helos"] & c["helos"]), len(c["spam_senders"] & c["senders"])))
+        print("   delivery outcomes: spam %s; legit %s" % (c.get("spam_out", {}), c.get("legit_out", {})))
         if p:
             print("   bot: " + ", ".join("%s=%s" % (x, p[x]) for x in sorted(p) if x not in ("customer", "scenario", "kind", "start")))
         print("   " + ev_summary(d))
@@ -120,7 +156,7 @@ def main():
     for k, c in sorted(leg, key=lambda x: (x[1]["kind"], x[0])):
         print("-- %s  kind=%s  legit msgs=%d held/rejected=%d; clients %d helos %d senders %d" % (
             k, c["kind"], c["legit_total"], c.get("legit_held", 0), len(c["clients"]), len(c["helos"]), len(c["senders"])))
-        p = params.get(k)
+        print("   delivery outcomes: %s" % (c.get("legit_out", {}),))
         print("   " + ev_summary(inc.get(k)))
 
 
