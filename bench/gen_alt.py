@@ -42,7 +42,8 @@ rate-limit the relay) or, for some bots, clean (every delivery succeeds).
 truth: {"customer": KEY, "spam": BOOL, "scenario": NAME, "kind": NAME};
 scenario is the compromise kind on every message of a compromised customer
 ("none" for the others), kind the customer's legitimate kind.
---params FILE writes each compromised customer's bot parameters as JSON.
+--params FILE writes each compromised customer's bot parameters as JSON, and
+the parameters of the newsletters, mail merges, greetings and travellers.
 
 Deterministic for --seed; python3 standard library only.
 """
@@ -1091,6 +1092,9 @@ class Gen:
                     self.legit_business(c, j, self.end)
         for c, scen, early in victims:
             self.compromise(c, scen, early)
+        self.legit_params = [dict(c["params"], customer=c["key"], scenario="none", kind=c["kind"],
+                                  sasl=bool(c.get("sasl")))
+                             for c in custs if "params" in c and "scenario" not in c]
         # background: brute force against the submission service (no policy requests)
         for _ in range(int(n * a.days * 0.3)):
             t = START + r.random() * (self.end - START)
@@ -1116,7 +1120,7 @@ def main():
     ap.add_argument("--days", type=float, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("-o", "--output", default="-")
-    ap.add_argument("--params", help="write the compromised customers' bot parameters (JSON) here")
+    ap.add_argument("--params", help="write the compromised customers' bot parameters and the special legitimate customers' (JSON) here")
     a = ap.parse_args()
     if a.customers < 1 or a.compromised < 0 or a.days <= 0:
         ap.error("--customers must be >= 1, --compromised >= 0, --days > 0")
@@ -1128,7 +1132,7 @@ def main():
         out.close()
     if a.params:
         with open(a.params, "w") as f:
-            json.dump(g.params, f, indent=1, sort_keys=True)
+            json.dump(g.params + g.legit_params, f, indent=1, sort_keys=True)
     print("gen_alt: %d customers, %d compromised, %d messages (%d spam), %d recipients, %d events"
           % (a.customers, len(g.params), g.stats["msgs"], g.stats["spam_msgs"], g.stats["rcpts"], len(g.events)), file=sys.stderr)
 

@@ -157,6 +157,9 @@ def main():
         print("-- %s  kind=%s  legit msgs=%d held/rejected=%d; clients %d helos %d senders %d" % (
             k, c["kind"], c["legit_total"], c.get("legit_held", 0), len(c["clients"]), len(c["helos"]), len(c["senders"])))
         print("   delivery outcomes: %s" % (c.get("legit_out", {}),))
+        p = params.get(k)
+        if p:
+            print("   behaviour: " + ", ".join("%s=%s" % (x, p[x]) for x in sorted(p) if x not in ("customer", "scenario", "kind")))
         print("   " + ev_summary(inc.get(k)))
 
 
