@@ -30,7 +30,7 @@
 
 /* P(x | compromised): see doc/detection.md. */
 #define P1_RCPT_NOVEL 0.97f	/* spam goes to addresses it never wrote to */
-#define P1_DOM_NOVEL 0.65f	/* ... at domains it never wrote to */
+#define P1_DOM_NOVEL 0.35f	/* ... at domains it never wrote to */
 #define P1_SENDER_NEW 0.30f	/* bots forging a new sender per message */
 #define P1_UNKNOWN 0.20f	/* harvested lists: unknown users */
 #define P1_BOUNCE 0.08f		/* other permanent failures */
@@ -512,7 +512,8 @@ detect_recipient(struct detect_tab *t, const struct detect_params *p,
 		 * that mail the big freemail domains hit known ones
 		 * as often as people do.
 		 */
-		ld = dseen ? 0.0f : novel_llr(P1_DOM_NOVEL, p0);
+		ld = dseen ? usual_llr(P1_DOM_NOVEL, p0) :
+		    novel_llr(P1_DOM_NOVEL, p0);
 		if (c->msg_doms < UINT16_MAX)
 			c->msg_doms++;
 		if (!dseen && c->msg_dnovel < UINT16_MAX)
