@@ -394,15 +394,21 @@ rbldnsd_data_parse_ip4(const char *s, size_t len, bool ranges, uint32_t *lo,
 	return 0;
 }
 
+/*
+ * A hex digit's value plus one, 0 for any other byte: one load instead
+ * of the compares, in the loop that was a third of an ip6trie load.
+ */
+static const uint8_t hex1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6,
+	['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16
+};
+
 static inline int
 hexval(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)(c | 0x20);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
+	return (int)hex1[(unsigned char)c] - 1;
 }
 
 /*
@@ -494,6 +500,14 @@ rbldnsd_data_parse_ip6(const char *s, size_t len, uint8_t addr[16],
 		*reason = "invalid IPv6 address";
 		return ERR_MALFORMED;
 	}
+	/*
+	 * The full forms (eight groups, or "::") in one pass; anything else
+	 * (dotted quads, the leading-groups form, errors) the long way.
+	 */
+	if (pton6(s, alen, false, addr) == 1) {
+		*bits = 128;
+		goto prefix;
+	}
 	for (i = 0; i < alen; i++) {
 		if (s[i] == ':') {
 			groups++;
@@ -552,6 +566,7 @@ rbldnsd_data_parse_ip6(const char *s, size_t len, uint8_t addr[16],
 		}
 		*bits = 16 * groups;
 	}
+prefix:
 	if (slash != NULL) {
 		size_t n = len - alen - 1;
 		unsigned v = 0;
