@@ -13,22 +13,22 @@
  *   struct detect_cust  the baseline, always there for a customer seen:
  *                       novelty sets of recipient and domain fingerprints
  *                       (16-bit, DETECT_RCPT_FPS and DETECT_DOM_FPS most
- *                       recent distinct ones), senders, HELO names, dead
+ *                       recent distinct ones), sender domains, HELO names, dead
  *                       addresses, client networks (/24, /48) with their
  *                       last hour, the peak volume of ten minutes,
  *                       novelty, off-hours, unknown-user and
  *                       recipients-a-message rates (EWMA), the SPRT, the
- *                       open incident.  Fixed size: 288 bytes and the key
+ *                       open incident.  Fixed size: 296 bytes and the key
  *                       inline, about 310 with malloc's overhead for a
  *                       key of up to 16 bytes, plus 16 to 32 bytes of
  *                       table slot; measured with the whole engine
- *                       (detection only, one message each): 404 bytes
+ *                       (detection only, one message each): 403 bytes
  *                       of RSS per customer for a million customers.
  *   struct detect_act   the evidence of a test that leans towards
  *                       "compromised" (S > 0): per-signal LLR sums and
  *                       counts, up to DETECT_SAMPLES recipients and
  *                       client addresses, messages per minute over the
- *                       last DETECT_RATE_MIN minutes.  984 bytes, made
+ *                       last DETECT_RATE_MIN minutes.  1000 bytes, made
  *                       when S first goes above 0, freed when the test
  *                       restarts at B or an incident opens.
  * A customer whose test sits at or below 0 costs no allocation per
@@ -59,7 +59,7 @@
 
 #define DETECT_RCPT_FPS 32
 #define DETECT_DOM_FPS 16
-#define DETECT_SENDERS 4
+#define DETECT_SENDERS 4		/* sender domains */
 #define DETECT_DEAD 4			/* recipients that bounced 5.1.x */
 #define DETECT_HELOS 4
 #define DETECT_NETS 4
