@@ -50,6 +50,7 @@
 #define VOLUME_WARM 1		/* active slots before volume counts */
 #define RCPT_INDEP 3.0f		/* independent recipients in a message */
 #define OUT_INDEP 3.0f		/* ... and outcomes */
+#define OUT_INDEP_POS 4.0f	/* ... when they lean to compromised */
 #define LLR_RCPTS 0.15f		/* a recipient past 2 x usual + 1 ... */
 #define RCPTS_MAX 2		/* ... for the first 3 such in a message */
 #define RCPTS_WARM 5		/* messages before recipients count */
@@ -558,7 +559,10 @@ detect_recipient(struct detect_tab *t, const struct detect_params *p,
  * of one message come from one list, whose quality is one fact about
  * its sender, so a message's outcome evidence is the mean LLR of its
  * outcomes times min(k, OUT_INDEP), k its recipients (nrcpt when the
- * log gave it, else the outcomes seen), within [-inf, outcome_cap_pos].
+ * log gave it, else the outcomes seen), within [-inf, outcome_cap_pos];
+ * min(k, OUT_INDEP_POS) while the mean is positive: dead addresses say
+ * more about a list than clean deliveries do (a harvested list shows
+ * itself in each of them, a clean one in none).
  * Taken per recipient instead, a bot with a clean list mailing 20
  * addresses a message earned -5.8 of "normal" a message and was never
  * caught; and an early bounce of a big message counts as one of its k.
@@ -572,7 +576,7 @@ detect_outcome(struct detect_tab *t, const struct detect_params *p,
 	enum sprt_decision d0 = SPRT_CONTINUE;
 	enum detect_sig sig;
 	bool first = mo->n == 0 && !mo->deferred;
-	float llr, raw = 0, k, target, pd;
+	float llr, raw = 0, k, target, pd, ind;
 	/*
 	 * Floor 0.02: a customer with no unknown user in its last hundred
 	 * deliveries may still have a stale address book (1 to 2% is
@@ -624,7 +628,8 @@ detect_outcome(struct detect_tab *t, const struct detect_params *p,
 		mo->n++;
 	mo->raw += raw;
 	k = mo->nrcpt > mo->n ? mo->nrcpt : mo->n;
-	target = mo->raw / k * (k < OUT_INDEP ? k : OUT_INDEP);
+	ind = mo->raw > 0 ? OUT_INDEP_POS : OUT_INDEP;
+	target = mo->raw / k * (k < ind ? k : ind);
 	if (target > p->outcome_cap_pos)
 		target = p->outcome_cap_pos;
 	llr = target - mo->done;
