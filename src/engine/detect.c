@@ -27,9 +27,8 @@
 #include "lib/xmalloc.h"
 
 /*
- * Version 2: the sender set holds sender domains (version 1: whole
- * addresses, dropped when a version 1 record is read), and the
- * deferral rate follows the learned counts (version 1: the prior).
+ * Version 2 adds the sender domains' set and novelty rate and the
+ * deferral rate (a version 1 record gets them empty, at their priors).
  */
 #define DETECT_VERSION 2
 
@@ -120,6 +119,7 @@ detect_prior(struct detect_cust *c)
 	c->rate_novel = 0.8f;
 	c->rate_dom_novel = 0.5f;
 	c->rate_sender_new = 0.1f;
+	c->rate_sdom_new = 0.1f;
 	c->rate_off = 0.05f;
 	c->rate_unknown = 0.02f;
 	c->rate_defer = 0.04f;
@@ -374,6 +374,8 @@ detect_encode(const struct detect_cust *c, struct codec_out *o)
 	for (i = 0; i < DETECT_RATES; i++)
 		codec_put_u16(o, c->n_learned[i]);
 	detect_put_f32(o, c->rate_defer);
+	detect_put_f32(o, c->rate_sdom_new);
+	detect_put_set(o, c->sdom_fp, c->sdom_n, c->sdom_pos);
 }
 
 int
@@ -421,14 +423,17 @@ detect_decode(struct detect_tab *t, const char *key, size_t len,
 		c->net_fp[i] = codec_get_u32(in);
 		c->net_hour[i] = codec_get_u32(in);
 	}
-	for (i = 0; i < DETECT_RATES; i++)
+	for (i = 0; i < (version == 1 ? DETECT_R_SDOM : DETECT_RATES); i++)
 		c->n_learned[i] = codec_get_u16(in);
 	if (version == 1) {
-		c->sender_n = c->sender_pos = 0;
 		c->rate_defer = 0.04f;
 		c->n_learned[DETECT_R_DEFER] = 0;
-	} else
+	} else {
 		c->rate_defer = detect_get_f32(in);
+		c->rate_sdom_new = detect_get_f32(in);
+		detect_get_set(in, c->sdom_fp, DETECT_SENDERS, &c->sdom_n,
+		    &c->sdom_pos);
+	}
 	if (in->bad || in->off != in->len) {
 		xfree(c);
 		return ERR_MALFORMED;

@@ -13,7 +13,7 @@
  *   struct detect_cust  the baseline, always there for a customer seen:
  *                       novelty sets of recipient and domain fingerprints
  *                       (16-bit, DETECT_RCPT_FPS and DETECT_DOM_FPS most
- *                       recent distinct ones), sender domains, HELO names, dead
+ *                       recent distinct ones), senders and their domains, HELO names, dead
  *                       addresses, client networks (/24, /48) with their
  *                       last hour, the peak volume of ten minutes,
  *                       novelty, off-hours, unknown-user and
@@ -59,7 +59,7 @@
 
 #define DETECT_RCPT_FPS 32
 #define DETECT_DOM_FPS 16
-#define DETECT_SENDERS 4		/* sender domains */
+#define DETECT_SENDERS 4		/* sender addresses, and domains */
 #define DETECT_DEAD 4			/* recipients that bounced 5.1.x */
 #define DETECT_HELOS 4
 #define DETECT_NETS 4
@@ -70,12 +70,12 @@
 #define DETECT_SWEEP 4096		/* slots looked at per expire call */
 #define DETECT_SLOT_US (600 * 1000000LL)	/* volume: ten minutes */
 #define DETECT_CLEAN UINT32_MAX
-#define DETECT_RATES 7		/* learned rates, enum detect_rate */
+#define DETECT_RATES 8		/* learned rates, enum detect_rate */
 
 /* The learned rates of a customer, for n_learned[]. */
 enum detect_rate {
 	DETECT_R_NOVEL, DETECT_R_DOM, DETECT_R_SENDER, DETECT_R_OFF,
-	DETECT_R_UNKNOWN, DETECT_R_RPM, DETECT_R_DEFER
+	DETECT_R_UNKNOWN, DETECT_R_RPM, DETECT_R_DEFER, DETECT_R_SDOM
 };
 
 /* The signals; their names (detect_sig_name) appear in the evidence. */
@@ -151,6 +151,7 @@ struct detect_cust {
 	float rate_novel;			/* EWMA: recipients novel */
 	float rate_dom_novel;			/* EWMA: ... at novel domains */
 	float rate_sender_new;			/* EWMA: messages, new sender */
+	float rate_sdom_new;			/* ... at a new domain */
 	float rate_off;				/* EWMA: messages off hours */
 	float rate_unknown;			/* EWMA: deliveries, 5.1.x */
 	float rate_defer;			/* EWMA: messages deferred */
@@ -160,13 +161,14 @@ struct detect_cust {
 	uint16_t rcpt_fp[DETECT_RCPT_FPS];	/* ring: distinct recipients */
 	uint16_t dom_fp[DETECT_DOM_FPS];
 	uint16_t sender_fp[DETECT_SENDERS];
+	uint16_t sdom_fp[DETECT_SENDERS];	/* their domains */
 	uint16_t helo_fp[DETECT_HELOS];
 	uint16_t dead_fp[DETECT_DEAD];		/* ring: unknown users seen */
 	uint32_t net_fp[DETECT_NETS];		/* 0: empty */
 	uint32_t net_hour[DETECT_NETS];		/* last hour seen */
 	uint8_t rcpt_n, rcpt_pos, dom_n, dom_pos;
 	uint8_t sender_n, sender_pos, helo_n, helo_pos;
-	uint8_t dead_n, dead_pos;
+	uint8_t dead_n, dead_pos, sdom_n, sdom_pos;
 	uint8_t flags;				/* DETECT_F_* */
 	uint16_t msg_rcpts;			/* of the current message */
 	uint16_t msg_novel;			/* ... of them novel */

@@ -24,6 +24,7 @@
 #define SEED_RCPT 0x6474726370743031ull
 #define SEED_DOM 0x6474646f6d303031ull
 #define SEED_SENDER 0x647473656e643031ull
+#define SEED_SDOM 0x647473646f6d3031ull
 #define SEED_HELO 0x647468656c6f3031ull
 #define SEED_NET 0x64746e6574303031ull
 #define SEED_DEAD 0x6474646561643031ull
@@ -40,6 +41,7 @@
 #define LLR_CLEAN_MIN (-0.5f)	/* bots' spam passes filters often */
 #define P0_BOUNCE 0.01f
 #define P0_DEFER 0.04f
+#define LLR_LOCAL_MAX 0.5f	/* a new local part at a known domain */
 #define LLR_HELO_NEW 1.0f
 #define LLR_HELO_KNOWN 0.0f	/* bots on the victim's PC use its HELO */
 #define LLR_NET_3 0.7f		/* a third client network in the window */
@@ -364,37 +366,54 @@ detect_message(struct detect_tab *t, const struct detect_params *p,
 		}
 	}
 	/*
-	 * Senders by domain: a business's employees, a newsletter's list
-	 * addresses and VERP bounce addresses are new local parts at the
-	 * customer's own domain, no sign of anything; a bot forging its
-	 * senders takes them from other domains.
+	 * Senders, by domain first: a business's employees, a newsletter's
+	 * list addresses and VERP bounce addresses are new local parts at
+	 * the customer's own domain; a bot forging its senders takes them
+	 * from other domains (full weight), or invents local parts at its
+	 * victim's domain, which counts (at most LLR_LOCAL_MAX) only for a
+	 * customer whose own senders rarely change: one person, one address.
 	 */
 	if (m->sender != NULL && m->sender_len > 0) {
 		const char *at = memrchr(m->sender, '@', m->sender_len);
 		const char *dom = at != NULL && at + 1 < m->sender + m->sender_len ?
 		    at + 1 : m->sender;
+		uint16_t dfp = detect_fp16(dom,
+		    (size_t)(m->sender + m->sender_len - dom), SEED_SDOM);
+		bool first = c->sender_n == 0 && c->sdom_n == 0, dseen;
 
-		fp = detect_fp16(dom, (size_t)(m->sender + m->sender_len - dom),
-		    SEED_SENDER);
-		if (c->sender_n > 0) {
-			p0 = p0_of(c, DETECT_R_SENDER, c->rate_sender_new,
-			    W_MSG, PRIOR_SENDER_NEW, K_SENDER, 0.02f, 0.9f);
-			seen = set_seen(c->sender_fp, DETECT_SENDERS,
-			    &c->sender_n, &c->sender_pos, fp, true);
+		fp = detect_fp16(m->sender, m->sender_len, SEED_SENDER);
+		dseen = set_seen(c->sdom_fp, DETECT_SENDERS, &c->sdom_n,
+		    &c->sdom_pos, dfp, true) || c->sdom_n == 1;
+		seen = set_seen(c->sender_fp, DETECT_SENDERS, &c->sender_n,
+		    &c->sender_pos, fp, true);
+		if (!first) {
+			llr = 0;
+			if (!dseen) {
+				p0 = p0_of(c, DETECT_R_SDOM, c->rate_sdom_new,
+				    W_MSG, PRIOR_SENDER_NEW, K_SENDER, 0.02f,
+				    0.9f);
+				llr = novel_llr(P1_SENDER_NEW, p0);
+			} else if (!seen) {
+				p0 = p0_of(c, DETECT_R_SENDER,
+				    c->rate_sender_new, W_MSG, PRIOR_SENDER_NEW,
+				    K_SENDER, 0.02f, 0.9f);
+				llr = novel_llr(P1_SENDER_NEW, p0);
+				if (llr > LLR_LOCAL_MAX)
+					llr = LLR_LOCAL_MAX;
+			}
 			/*
 			 * Known: no evidence either way (many bots send
 			 * as their victim), so not ln(0.7 / (1 - p0)).
 			 */
-			llr = seen ? 0.0f : novel_llr(P1_SENDER_NEW, p0);
+			learn(c, DETECT_R_SDOM, &c->rate_sdom_new,
+			    dseen ? 0.0f : 1.0f, W_MSG);
 			learn(c, DETECT_R_SENDER, &c->rate_sender_new,
 			    seen ? 0.0f : 1.0f, W_MSG);
 			model_merge(&d, model_add(t, p, c, seen ?
 			    DETECT_SIG_SENDER_KNOWN : DETECT_SIG_SENDER_NEW,
 			    llr, false, now_us));
 			total += llr;
-		} else
-			set_seen(c->sender_fp, DETECT_SENDERS, &c->sender_n,
-			    &c->sender_pos, fp, true);
+		}
 	}
 	helo_known = false;
 	if (m->helo != NULL && m->helo_len > 0) {

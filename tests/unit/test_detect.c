@@ -185,7 +185,7 @@ static void
 test_sender_and_helo(void **state)
 {
 	struct dx x;
-	float a, b, early;
+	float a, b, early, before, local;
 
 	(void)state;
 	dx_open(&x);
@@ -208,6 +208,26 @@ test_sender_and_helo(void **state)
 	assert_true(b - a > 2.0f);
 	assert_true(dx_sig(&x, DETECT_SIG_SENDER_NEW) > 0.9f);
 	assert_true(fabsf(dx_sig(&x, DETECT_SIG_HELO_NEW) - 1.0f) < 1e-5f);
+	dx_close(&x);
+
+	/*
+	 * Two levels: a new local part at the known domain counts at most
+	 * 0.5 (a business's employees, VERP addresses); a new domain in full.
+	 */
+	dx_open(&x);
+	dx_settle(&x);
+	dx_msg(&x, DAY_T + SEC, "me@isp.example", "laptop", "100.64.1.1",
+	    "friend1@home.example");
+	before = dx_sig(&x, DETECT_SIG_SENDER_NEW);
+	dx_msg(&x, DAY_T + 2 * SEC, "x7f3k@isp.example", "laptop",
+	    "100.64.1.1", "friend1@home.example");
+	local = dx_sig(&x, DETECT_SIG_SENDER_NEW) - before;
+	assert_true(local > 0.1f);
+	assert_true(local <= 0.5f + 1e-5f);
+	before = dx_sig(&x, DETECT_SIG_SENDER_NEW);
+	dx_msg(&x, DAY_T + 3 * SEC, "x7f3k@elsewhere.example", "laptop",
+	    "100.64.1.1", "friend1@home.example");
+	assert_true(dx_sig(&x, DETECT_SIG_SENDER_NEW) - before > 0.9f);
 	dx_close(&x);
 }
 
