@@ -206,7 +206,7 @@ struct detect_msg_out {
 	float done;		/* what was added for them */
 	uint16_t n;		/* outcomes seen (not deferrals) */
 	uint16_t nrcpt;		/* its recipients, 0: unknown */
-	bool deferred;		/* a deferral was counted */
+	uint64_t deferred;	/* recipients deferred: a bit each (hash) */
 };
 
 /* What one message brings (detect_message). */

@@ -353,6 +353,7 @@ test_outcomes_and_complaint(void **state)
 {
 	struct detect_msg_out m1 = { 0 }, m2 = { 0 }, m3 = { 0 }, m4 = { 0 };
 	struct detect_msg_out m5 = { .nrcpt = 10 }, m6 = { .nrcpt = 20 };
+	struct detect_msg_out m7 = { .nrcpt = 50 };
 	struct dx x;
 	enum sprt_decision d;
 	float u, s, b, f, f2, f3, c, again, one, clean = 0;
@@ -361,23 +362,42 @@ test_outcomes_and_complaint(void **state)
 	(void)state;
 	dx_open(&x);
 	u = dx_out(&x, DETECT_OUT_UNKNOWN_USER, "d@x.example", &m1);
-	assert_true(fabsf(u - logf(0.2f / 0.03f)) < 1e-4f);
+	/* With the other side of the deferral: never deferred. */
+	assert_true(fabsf(u - logf(0.2f / 0.03f) - logf(0.92f / 0.96f)) <
+	    1e-4f);
 	s = dx_out(&x, DETECT_OUT_SENT, "e@x.example", &m1);
 	assert_true(s < 0 && s > -0.5f);
 	b = dx_out(&x, DETECT_OUT_BOUNCE, "f@x.example", &m1);
 	assert_true(b > 0);
 	/* The per-message outcome cap: 3.0 in all. */
 	assert_true(fabsf(u + s + b - x.p.outcome_cap_pos) < 1e-4f);
-	/* A deferral: once a message, outside the cap. */
+	/* A deferral: once a recipient, a retry is the same one. */
 	f = dx_out(&x, DETECT_OUT_DEFERRED, "g@x.example", &m2);
-	assert_true(fabsf(f - logf(0.08f / 0.04f)) < 1e-3f);
+	assert_true(fabsf(f - logf(0.08f / 0.04f)) < 1e-2f);
 	f2 = dx_out(&x, DETECT_OUT_DEFERRED, "g@x.example", &m2);
 	assert_true(f2 == 0);
+	/* Its final delivery adds no "never deferred". */
+	f2 = dx_out(&x, DETECT_OUT_SENT, "g@x.example", &m2);
+	assert_true(f2 < 0 && f2 > -0.3f);
 	f3 = dx_out(&x, DETECT_OUT_DEFERRED, "h@x.example", &m3);
 	assert_true(f3 > 0.5f);
-	/* The same dead address again: no new evidence. */
+	/*
+	 * One deferral in a BCC batch of 50 is a 50th of four deferrals,
+	 * not a deferred message: greylisting of big lists adds up to
+	 * nothing.
+	 */
+	f = dx_out(&x, DETECT_OUT_DEFERRED, "g1@x.example", &m7);
+	assert_true(f > 0 && f < 0.1f);
+	for (i = 0; i < 50; i++) {
+		char r[32];
+
+		snprintf(r, sizeof(r), "b%d@z.example", i);
+		f += dx_out(&x, DETECT_OUT_SENT, r, &m7);
+	}
+	assert_true(f < 0);
+	/* The same dead address again: no new evidence (but not deferred). */
 	again = dx_out(&x, DETECT_OUT_UNKNOWN_USER, "D@x.example", &m4);
-	assert_true(again == 0);
+	assert_true(again <= 0 && again > -0.1f);
 	/* One unknown user of a message to ten: a tenth of four (OUT_INDEP_POS). */
 	one = dx_out(&x, DETECT_OUT_UNKNOWN_USER, "z@x.example", &m5);
 	assert_true(one > 0.6f && one < 0.9f);
