@@ -206,7 +206,7 @@ struct detect_msg_out {
 	float done;		/* what was added for them */
 	uint16_t n;		/* outcomes seen (not deferrals) */
 	uint16_t nrcpt;		/* its recipients, 0: unknown */
-	uint64_t deferred;	/* recipients deferred: a bit each (hash) */
+	uint32_t deferred;	/* recipients deferred: a bit each (hash) */
 };
 
 /* What one message brings (detect_message). */

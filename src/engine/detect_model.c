@@ -587,20 +587,21 @@ detect_recipient(struct detect_tab *t, const struct detect_params *p,
  * caught; and an early bounce of a big message counts as one of its k.
  *
  * Deferrals are per recipient and in the same mean: a deferred recipient
- * adds ln(0.08 / p0) once (a retry of it, the same bit of mo->deferred,
- * adds nothing), a final outcome of a recipient never deferred adds
+ * adds ln(0.08 / p0) once (a retry of it, the same bit of the message's
+ * 32 in mo->deferred, adds nothing; two of its few deferred recipients
+ * may share a bit), a final outcome of a recipient never deferred adds
  * ln(0.92 / (1 - p0)), p0 the customer's rate per recipient.  Counted
  * once a message instead (deferred or not), a newsletter's BCC batch of
  * 50 at 2.5% greylisting was "deferred" in 72% of its messages, and
  * each of them rose by ln(0.08 / 0.04): the first campaigns of
  * newsletters were held for their greylisting alone.
  */
-static uint64_t
+static uint32_t
 defer_bit(const char *rcpt, size_t len)
 {
 	if (rcpt == NULL || len == 0)
 		return 0;
-	return 1ull << (detect_fp16(rcpt, len, SEED_DEAD) & 63);
+	return 1u << (detect_fp16(rcpt, len, SEED_DEAD) & 31);
 }
 
 /* Adds mo's new target to the test, attributed to sig. */
@@ -631,7 +632,7 @@ detect_outcome(struct detect_tab *t, const struct detect_params *p,
 {
 	enum detect_sig sig;
 	float llr, raw = 0, pd;
-	uint64_t bit = defer_bit(rcpt, len);
+	uint32_t bit = defer_bit(rcpt, len);
 	/*
 	 * Floor 0.02: a customer with no unknown user in its last hundred
 	 * deliveries may still have a stale address book (1 to 2% is
