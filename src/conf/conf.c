@@ -148,6 +148,8 @@ static const struct conf_key conf_keys[] = {
 	    "0.01", NULL },
 	{ "detection.min_messages", conf_set_uint, CONF_SC_ROOT,
 	    R(detection_min_messages), "1", &conf_r_min_messages },
+	{ "detection.utc_offset", conf_set_utc_offset, CONF_SC_ROOT,
+	    R(detection_utc_offset_s), "+00:00", NULL },
 
 	{ "feed", conf_set_block, CONF_SC_ROOT, 0, NULL, NULL },
 	{ "feed.maillog", conf_set_str, CONF_SC_ROOT, R(feed_maillog), NULL,

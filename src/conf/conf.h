@@ -145,6 +145,7 @@ struct conf {
 	double detection_alpha;		/* SPRT false positive rate */
 	double detection_beta;		/* SPRT false negative rate */
 	unsigned detection_min_messages;	/* no incident before (SPRT) */
+	int32_t detection_utc_offset_s;	/* local time - UTC: off hours */
 
 	/* feed { } */
 	char *feed_maillog;

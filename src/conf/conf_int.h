@@ -100,6 +100,6 @@ void conf_strv_free(struct conf_strv *v);
  */
 conf_set_fn conf_set_str, conf_set_str_empty, conf_set_strv, conf_set_bool, conf_set_dur, conf_set_ttl, conf_set_uint,
     conf_set_u64, conf_set_enum, conf_set_rate, conf_set_prefixes,
-    conf_set_netnames, conf_set_compromise;
+    conf_set_netnames, conf_set_compromise, conf_set_utc_offset;
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * conf_set.c - the setters of the table of keys: one per value type
  * (string, list, boolean, duration, TTL, number, word, rate, prefixes,
- * limit networks, on_compromise words; blocks are walked in conf.c).  Each reads one UCL node, checks it, and stores it
+ * limit networks, on_compromise words, UTC offset; blocks are walked in conf.c).  Each reads one UCL node, checks it, and stores it
  * in its row's field, freeing what a default or an earlier value left
  * there; a bad value is a message naming the line and the dotted key.
  *
@@ -9,6 +9,7 @@
  * and hold at most CONF_LIST_MAX items; the prefixes of a network have
  * no limit but the file's size.
  */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -397,5 +398,41 @@ conf_set_compromise(struct conf_ctx *ctx, const struct conf_key *k,
 	}
 	conf_strv_free(&v);
 	*(unsigned *)((char *)base + k->off) = bits;
+	return 0;
+}
+
+/*
+ * conf_set_utc_offset - local time minus UTC as ISO 8601 writes it,
+ * "+01:00", "-05:00", "+05:30" (or "Z"), within -14:00 and +14:00.
+ */
+int
+conf_set_utc_offset(struct conf_ctx *ctx, const struct conf_key *k,
+    const struct ucl_node *n, void *base)
+{
+	char show[56];
+	const char *v = n->str;
+	int sign, hh, mm;
+
+	if (!ucl_is_scalar(n) || strlen(n->str) != n->str_len)
+		return conf_fail(ctx, ERR_INVAL, n->line,
+		    "expects an offset such as \"+01:00\"");
+	if (n->str_len == 1 && (v[0] == 'Z' || v[0] == 'z')) {
+		*(int32_t *)((char *)base + k->off) = 0;
+		return 0;
+	}
+	if (n->str_len != 6 || (v[0] != '+' && v[0] != '-') || v[3] != ':' ||
+	    !isdigit((unsigned char)v[1]) || !isdigit((unsigned char)v[2]) ||
+	    !isdigit((unsigned char)v[4]) || !isdigit((unsigned char)v[5]))
+		return conf_fail(ctx, ERR_INVAL, n->line,
+		    "\"%s\" is not an offset such as \"+01:00\" or \"-05:00\"",
+		    conf_show(n->str, n->str_len, show));
+	sign = v[0] == '-' ? -1 : 1;
+	hh = (v[1] - '0') * 10 + (v[2] - '0');
+	mm = (v[4] - '0') * 10 + (v[5] - '0');
+	if (mm > 59 || hh * 60 + mm > 14 * 60)
+		return conf_fail(ctx, ERR_INVAL, n->line,
+		    "\"%s\" is outside -14:00 to +14:00",
+		    conf_show(n->str, n->str_len, show));
+	*(int32_t *)((char *)base + k->off) = sign * (hh * 3600 + mm * 60);
 	return 0;
 }

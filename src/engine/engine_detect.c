@@ -48,6 +48,7 @@ engine_detect_conf(struct engine *e, const struct conf *conf)
 		sprt_params_init(&e->det.params.sprt, 0.001, 0.01);
 	e->det.params.min_messages = conf->detection_min_messages ?
 	    conf->detection_min_messages : 1;
+	e->det.params.utc_offset_s = conf->detection_utc_offset_s;
 }
 
 void

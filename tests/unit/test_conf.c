@@ -327,7 +327,7 @@ test_values(void **state)
 	    "etc/overrides.map; instance_ttl = 1d }\n"
 	    "detection { enabled = on; on_compromise = [reject, list, notify]; "
 	    "notify_command = /bin/true; alpha = 1e-4; beta = \"0.05\"; "
-	    "min_messages = 3 }\n"
+	    "min_messages = 3; utc_offset = \"-05:30\" }\n"
 	    "feed { syslog = \"unix:/run/rg/syslog\" }\n"
 	    "zone \"BL.Example.TEST.\" { ttl = 5m; soa = \"ns1.x.test hostmaster.x.test\"; "
 	    "allow_transfer = [\"192.0.2.0/24\", \"2001:db8::53\"]; "
@@ -384,6 +384,7 @@ test_values(void **state)
 	assert_true(c->detection_alpha == 1e-4);
 	assert_true(c->detection_beta == 0.05);
 	assert_int_equal(c->detection_min_messages, 3);
+	assert_int_equal(c->detection_utc_offset_s, -(5 * 3600 + 30 * 60));
 	assert_string_equal(c->feed_syslog, "unix:/run/rg/syslog");
 	assert_string_equal(c->zones[0].name, "bl.example.test");
 	assert_int_equal(c->zones[0].ttl_s, 300);
@@ -556,6 +557,12 @@ static const struct {
 	  "t.conf:1: detection.beta: ", "\"0\" is not a number" },
 	{ "alpha word", "detection { alpha = low }", ERR_INVAL,
 	  "t.conf:1: detection.alpha: ", "\"low\" is not a number" },
+	{ "offset form", "detection { utc_offset = 1 }", ERR_INVAL,
+	  "t.conf:1: detection.utc_offset: ", "not an offset such as" },
+	{ "offset range", "detection { utc_offset = \"+14:30\" }", ERR_INVAL,
+	  "t.conf:1: detection.utc_offset: ", "outside -14:00 to +14:00" },
+	{ "offset minutes", "detection { utc_offset = \"+01:60\" }", ERR_INVAL,
+	  "t.conf:1: detection.utc_offset: ", "outside -14:00 to +14:00" },
 	{ "alpha list", "detection { alpha = [0.1] }", ERR_INVAL,
 	  "t.conf:1: detection.alpha: ", "expects a number" },
 	{ "min_messages zero", "detection { min_messages = 0 }", ERR_INVAL,
