@@ -34,6 +34,15 @@ family(struct jsonw *w, const char *name, const char *type, const char *help)
 	jsonw_printf(w, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A family of one unlabelled sample. */
+static void
+scalar(struct jsonw *w, const char *name, const char *type, const char *help,
+    uint64_t v)
+{
+	family(w, name, type, help);
+	jsonw_printf(w, "%s %llu\n", name, (unsigned long long)v);
+}
+
 /* A label value, escaped: \\, \", \n. */
 static void
 label(struct jsonw *w, const char *v)
@@ -117,10 +126,9 @@ metrics_daemon(struct jsonw *w, const struct api_daemon_stats *d,
 {
 	int64_t since;
 
-	family(w, "relayguard_state_errors_total", "counter",
-	    "State backend operations that failed (journal writes, snapshots).");
-	jsonw_printf(w, "relayguard_state_errors_total %llu\n",
-	    (unsigned long long)d->state_errors);
+	scalar(w, "relayguard_state_errors_total", "counter",
+	    "State backend operations that failed (journal writes, snapshots).",
+	    d->state_errors);
 	family(w, "relayguard_state_fallback", "gauge",
 	    "1 while the state backend is unreachable and the daemon answers "
 	    "from memory.");
@@ -138,23 +146,19 @@ metrics_daemon(struct jsonw *w, const struct api_daemon_stats *d,
 		    "%llu\n", (unsigned long long)d->redis_shared);
 		jsonw_printf(w, "relayguard_state_requests_total{state=\"local\"} "
 		    "%llu\n", (unsigned long long)d->redis_local);
-		family(w, "relayguard_state_redis_errors_total", "counter",
-		    "Redis connects, commands and timeouts that failed.");
-		jsonw_printf(w, "relayguard_state_redis_errors_total %llu\n",
-		    (unsigned long long)d->redis_errors);
-		family(w, "relayguard_state_redis_connects_total", "counter",
+		scalar(w, "relayguard_state_redis_errors_total", "counter",
+		    "Redis connects, commands and timeouts that failed.",
+		    d->redis_errors);
+		scalar(w, "relayguard_state_redis_connects_total", "counter",
 		    "Successful connections to Redis (the first and every "
-		    "reconnection).");
-		jsonw_printf(w, "relayguard_state_redis_connects_total %llu\n",
-		    (unsigned long long)d->redis_connects);
-		family(w, "relayguard_state_redis_redirects_total", "counter",
-		    "Redis Cluster MOVED and ASK replies followed.");
-		jsonw_printf(w, "relayguard_state_redis_redirects_total %llu\n",
-		    (unsigned long long)d->redis_redirects);
-		family(w, "relayguard_state_redis_pending", "gauge",
-		    "Incident writes waiting for Redis to come back.");
-		jsonw_printf(w, "relayguard_state_redis_pending %llu\n",
-		    (unsigned long long)d->redis_pending);
+		    "reconnection).",
+		    d->redis_connects);
+		scalar(w, "relayguard_state_redis_redirects_total", "counter",
+		    "Redis Cluster MOVED and ASK replies followed.",
+		    d->redis_redirects);
+		scalar(w, "relayguard_state_redis_pending", "gauge",
+		    "Incident writes waiting for Redis to come back.",
+		    d->redis_pending);
 	}
 	if (!d->feed_on)
 		return;
@@ -165,22 +169,18 @@ metrics_daemon(struct jsonw *w, const struct api_daemon_stats *d,
 	    "when none has).");
 	jsonw_printf(w, "relayguard_feed_lag_seconds %.3f\n",
 	    now_us > since ? (double)(now_us - since) / 1e6 : 0.0);
-	family(w, "relayguard_feed_lines_total", "counter",
-	    "Log lines read by the feed.");
-	jsonw_printf(w, "relayguard_feed_lines_total %llu\n",
-	    (unsigned long long)d->feed_lines);
-	family(w, "relayguard_feed_malformed_total", "counter",
-	    "Log lines the maillog parser refused.");
-	jsonw_printf(w, "relayguard_feed_malformed_total %llu\n",
-	    (unsigned long long)d->feed_malformed);
-	family(w, "relayguard_feed_dropped_total", "counter",
-	    "Log lines dropped for being too long.");
-	jsonw_printf(w, "relayguard_feed_dropped_total %llu\n",
-	    (unsigned long long)d->feed_too_long);
-	family(w, "relayguard_feed_rotations_total", "counter",
-	    "Rotations of the followed log file.");
-	jsonw_printf(w, "relayguard_feed_rotations_total %llu\n",
-	    (unsigned long long)d->feed_rotations);
+	scalar(w, "relayguard_feed_lines_total", "counter",
+	    "Log lines read by the feed.",
+	    d->feed_lines);
+	scalar(w, "relayguard_feed_malformed_total", "counter",
+	    "Log lines the maillog parser refused.",
+	    d->feed_malformed);
+	scalar(w, "relayguard_feed_dropped_total", "counter",
+	    "Log lines dropped for being too long.",
+	    d->feed_too_long);
+	scalar(w, "relayguard_feed_rotations_total", "counter",
+	    "Rotations of the followed log file.",
+	    d->feed_rotations);
 }
 
 void
@@ -254,10 +254,9 @@ metrics_answer(struct api_ctx *x)
 		    (unsigned long long)ps.conns_accepted,
 		    (unsigned long long)ps.conns_refused,
 		    (unsigned long long)ps.conns_timed_out);
-		family(w, "relayguard_policy_connections_open", "gauge",
-		    "Policy connections open now.");
-		jsonw_printf(w, "relayguard_policy_connections_open %llu\n",
-		    (unsigned long long)ps.conns_open);
+		scalar(w, "relayguard_policy_connections_open", "gauge",
+		    "Policy connections open now.",
+		    ps.conns_open);
 	}
 
 	family(w, "relayguard_limit_hits_total", "counter",
@@ -284,10 +283,9 @@ metrics_answer(struct api_ctx *x)
 	open = engine_incident_list(env->engine, true, sum_held, &hs);
 	family(w, "relayguard_incidents_open", "gauge", "Open incidents.");
 	jsonw_printf(w, "relayguard_incidents_open %zu\n", open);
-	family(w, "relayguard_held_messages", "gauge",
-	    "Messages held under open incidents.");
-	jsonw_printf(w, "relayguard_held_messages %llu\n",
-	    (unsigned long long)hs.held);
+	scalar(w, "relayguard_held_messages", "gauge",
+	    "Messages held under open incidents.",
+	    hs.held);
 	if (env->history != NULL) {
 		family(w, "relayguard_history_customers", "gauge",
 		    "Customers with a sending history kept for the dashboard.");
@@ -321,14 +319,12 @@ metrics_answer(struct api_ctx *x)
 	if (env->dns != NULL)
 		metrics_dns(w, env->dns);
 
-	family(w, "relayguard_reloads_total", "counter",
-	    "Configuration reloads asked for (SIGHUP).");
-	jsonw_printf(w, "relayguard_reloads_total %llu\n",
-	    (unsigned long long)(env->reload ? env->reload->reloads : 0));
-	family(w, "relayguard_reload_failures_total", "counter",
-	    "Configuration reloads that failed (the old configuration runs).");
-	jsonw_printf(w, "relayguard_reload_failures_total %llu\n",
-	    (unsigned long long)(env->reload ? env->reload->failures : 0));
+	scalar(w, "relayguard_reloads_total", "counter",
+	    "Configuration reloads asked for (SIGHUP).",
+	    env->reload ? env->reload->reloads : 0);
+	scalar(w, "relayguard_reload_failures_total", "counter",
+	    "Configuration reloads that failed (the old configuration runs).",
+	    env->reload ? env->reload->failures : 0);
 	family(w, "relayguard_last_reload_success", "gauge",
 	    "1 when the last reload worked (or none was asked for).");
 	jsonw_printf(w, "relayguard_last_reload_success %d\n",
