@@ -226,14 +226,19 @@ check_main(int argc, char **argv)
 	for (i = 0; i < conf->n_limits; i++)
 		check_print_limit(conf, &conf->limits[i]);
 	printf("policy.default_action: %s\n", conf->policy_default_action);
-	if (conf->detection_enabled)
-		printf("detection: enabled, alpha %g, beta %g, on_compromise:%s%s%s%s\n",
+	if (conf->detection_enabled) {
+		int32_t off = conf->detection_utc_offset_s;
+		int32_t aoff = off < 0 ? -off : off;
+
+		printf("detection: enabled, alpha %g, beta %g, utc_offset %c%02d:%02d, "
+		    "on_compromise:%s%s%s%s\n",
 		    conf->detection_alpha, conf->detection_beta,
+		    off < 0 ? '-' : '+', (int)(aoff / 3600), (int)(aoff % 3600 / 60),
 		    conf->detection_on_compromise & CONF_ON_HOLD ? " hold" : "",
 		    conf->detection_on_compromise & CONF_ON_REJECT ? " reject" : "",
 		    conf->detection_on_compromise & CONF_ON_LIST ? " list" : "",
 		    conf->detection_on_compromise & CONF_ON_NOTIFY ? " notify" : "");
-	else
+	} else
 		printf("detection: disabled\n");
 	if (conf->feed_maillog != NULL)
 		printf("feed.maillog: %s\n", conf->feed_maillog);
