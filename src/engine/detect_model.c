@@ -54,7 +54,7 @@
 #define OUT_INDEP 3.0f		/* ... and outcomes */
 #define OUT_INDEP_POS 4.0f	/* ... when they lean to compromised */
 #define LLR_RCPTS 0.15f		/* a recipient past 2 x usual + 1 ... */
-#define RCPTS_MAX 2		/* ... for the first 3 such in a message */
+#define RCPTS_MAX 2		/* ... for the first 2 such in a message */
 #define RCPTS_WARM 5		/* messages before recipients count */
 #define W_RPM (1.0f / 16)	/* EWMA weight of recipients a message */
 #define VOLUME_DECAY 0.97f	/* the peak fades by active slot */
@@ -379,11 +379,13 @@ detect_message(struct detect_tab *t, const struct detect_params *p,
 		    at + 1 : m->sender;
 		uint16_t dfp = detect_fp16(dom,
 		    (size_t)(m->sender + m->sender_len - dom), SEED_SDOM);
-		bool first = c->sender_n == 0 && c->sdom_n == 0, dseen;
+		/* A version 1 record has senders but no sender domains yet. */
+		bool dfirst = c->sdom_n == 0, first = dfirst && c->sender_n == 0;
+		bool dseen;
 
 		fp = detect_fp16(m->sender, m->sender_len, SEED_SENDER);
 		dseen = set_seen(c->sdom_fp, DETECT_SENDERS, &c->sdom_n,
-		    &c->sdom_pos, dfp, true) || c->sdom_n == 1;
+		    &c->sdom_pos, dfp, true) || dfirst;
 		seen = set_seen(c->sender_fp, DETECT_SENDERS, &c->sender_n,
 		    &c->sender_pos, fp, true);
 		if (!first) {
@@ -607,17 +609,23 @@ defer_bit(const char *rcpt, size_t len)
 	return 1u << (detect_fp16(rcpt, len, SEED_DEAD) & 31);
 }
 
+/* The message's recipients k: nrcpt when known, else outcomes seen. */
+static float
+outcome_k(const struct detect_msg_out *mo)
+{
+	float k = mo->nrcpt > mo->n ? mo->nrcpt : mo->n;
+
+	return k < 1 ? 1 : k;
+}
+
 /* Adds mo's new target to the test, attributed to sig. */
 static enum sprt_decision
 outcome_pool(struct detect_tab *t, const struct detect_params *p,
     struct detect_cust *c, enum detect_sig sig, struct detect_msg_out *mo,
     int64_t now_us, float *added)
 {
-	float k, ind, target;
+	float k = outcome_k(mo), ind, target;
 
-	k = mo->nrcpt > mo->n ? mo->nrcpt : mo->n;
-	if (k < 1)
-		k = 1;
 	ind = mo->raw > 0 ? OUT_INDEP_POS : OUT_INDEP;
 	target = mo->raw / k * (k < ind ? k : ind);
 	if (target > p->outcome_cap_pos)
@@ -680,17 +688,17 @@ detect_outcome(struct detect_tab *t, const struct detect_params *p,
 		learn(c, DETECT_R_UNKNOWN, &c->rate_unknown, 0.0f, W_RCPT);
 		break;
 	}
-	/* The other side of the deferral's evidence: never deferred. */
-	if (bit == 0 || (mo->deferred & bit) == 0) {
-		float kk = mo->nrcpt > mo->n + 1 ? mo->nrcpt : mo->n + 1;
-
-		raw += usual_llr(P1_DEFER, pd) / (kk < OUT_INDEP ? kk : OUT_INDEP);
-		learn(c, DETECT_R_DEFER, &c->rate_defer, 0.0f, W_RCPT);
-	}
 	if (c->outcomes < UINT32_MAX)
 		c->outcomes++;
 	if (mo->n < UINT16_MAX)
 		mo->n++;
+	/* The other side of the deferral's evidence: never deferred. */
+	if (bit == 0 || (mo->deferred & bit) == 0) {
+		float k = outcome_k(mo);
+
+		raw += usual_llr(P1_DEFER, pd) / (k < OUT_INDEP ? k : OUT_INDEP);
+		learn(c, DETECT_R_DEFER, &c->rate_defer, 0.0f, W_RCPT);
+	}
 	mo->raw += raw;
 	*dec = outcome_pool(t, p, c, sig, mo, now_us, &llr);
 	return llr;

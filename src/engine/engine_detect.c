@@ -356,23 +356,35 @@ det_remote_find(const struct engine *e, const char *customer)
 	return r->hash == h ? &r->inc : NULL;
 }
 
+/*
+ * Copies src into dst (cap > 0) for an SMTP reply: printable ASCII, any
+ * other byte and the byte bad (0: none) as '?'.  Returns the length.
+ */
+static size_t
+det_printable(char *dst, size_t cap, const char *src, char bad)
+{
+	size_t i;
+
+	for (i = 0; src[i] != '\0' && i + 1 < cap; i++)
+		dst[i] = src[i] > ' ' && src[i] < 0x7f && src[i] != bad ?
+		    src[i] : '?';
+	dst[i] = '\0';
+	return i;
+}
+
 void
 engine_detect_answer(const struct engine *e, const char *customer, uint8_t act,
     struct engine_verdict *out)
 {
 	const struct shared_incident *rinc;
-	char who[SHARED_NODE_MAX + 32];
 	struct detect_cust *c = det_cust(e, customer, strlen(customer));
 	const struct incident *inc = c != NULL && c->incident != 0 ?
 	    incident_find(&e->det.incidents, c->incident) : NULL;
-	char key[ENGINE_CUSTOMER_MAX + 1];
-	size_t i;
+	char key[ENGINE_CUSTOMER_MAX + 1], which[SHARED_NODE_MAX + 48];
+	const char *reason = inc ? inc->reason : "sprt";
+	size_t n;
 
-	/* The key goes into an SMTP reply: printable ASCII only. */
-	for (i = 0; customer[i] != '\0' && i < ENGINE_CUSTOMER_MAX; i++)
-		key[i] = customer[i] > ' ' && customer[i] < 0x7f ?
-		    customer[i] : '?';
-	key[i] = '\0';
+	det_printable(key, sizeof(key), customer, '\0');
 	if ((inc == NULL || inc->released_us != 0) &&
 	    (rinc = det_remote_find(e, customer)) != NULL) {
 		/*
@@ -380,35 +392,23 @@ engine_detect_answer(const struct engine *e, const char *customer, uint8_t act,
 		 * the hold: line parser (engine_detect_log.c) does not take
 		 * for one of this relay's own incidents.
 		 */
-		for (i = 0; rinc->node[i] != '\0' && i < sizeof(who) - 24; i++)
-			who[i] = rinc->node[i] > ' ' && rinc->node[i] < 0x7f &&
-			    rinc->node[i] != '/' ? rinc->node[i] : '?';
-		snprintf(who + i, sizeof(who) - i, "/%llu",
+		n = (size_t)snprintf(which, sizeof(which), "shared incident ");
+		n += det_printable(which + n, SHARED_NODE_MAX + 1, rinc->node,
+		    '/');
+		snprintf(which + n, sizeof(which) - n, "/%llu",
 		    (unsigned long long)rinc->id);
-		if (act == ENGINE_ACT(CONF_ACTION_REJECT))
-			snprintf(out->action, sizeof(out->action), "REJECT "
-			    "5.7.1 relayguard: shared incident %s: mail of %s "
-			    "looks compromised (%s); contact your provider's "
-			    "abuse desk", who, key, rinc->reason);
-		else
-			snprintf(out->action, sizeof(out->action), "HOLD "
-			    "relayguard: shared incident %s: mail of %s looks "
-			    "compromised (%s); message held for review", who,
-			    key, rinc->reason);
-		snprintf(out->rule, sizeof(out->rule), "incident");
-		return;
-	}
+		reason = rinc->reason;
+	} else
+		snprintf(which, sizeof(which), "incident %llu",
+		    (unsigned long long)(inc ? inc->id : 0));
 	if (act == ENGINE_ACT(CONF_ACTION_REJECT))
 		snprintf(out->action, sizeof(out->action), "REJECT 5.7.1 "
-		    "relayguard: incident %llu: mail of %s looks compromised "
-		    "(%s); contact your provider's abuse desk",
-		    (unsigned long long)(inc ? inc->id : 0), key,
-		    inc ? inc->reason : "sprt");
+		    "relayguard: %s: mail of %s looks compromised (%s); "
+		    "contact your provider's abuse desk", which, key, reason);
 	else
 		snprintf(out->action, sizeof(out->action), "HOLD relayguard: "
-		    "incident %llu: mail of %s looks compromised (%s); message "
-		    "held for review", (unsigned long long)(inc ? inc->id : 0),
-		    key, inc ? inc->reason : "sprt");
+		    "%s: mail of %s looks compromised (%s); message held for "
+		    "review", which, key, reason);
 	snprintf(out->rule, sizeof(out->rule), "incident");
 }
 
