@@ -490,6 +490,12 @@ is_long_qid(const char *p, size_t len)
 	return sep >= 10 && sep + 1 < len;
 }
 
+bool
+maillog_is_qid(const char *p, size_t len)
+{
+	return p != NULL && (is_short_qid(p, len) || is_long_qid(p, len));
+}
+
 /* One "key=value" of a ", "-separated list. */
 struct kv {
 	struct maillog_str key, val;

@@ -197,6 +197,13 @@ struct maillog_err {
  * (MAILLOG_YEAR_MIN..MAILLOG_YEAR_MAX) and the local zone's offset from
  * UTC in seconds (-86400..86400).  Returns 0 or ERR_RANGE.
  */
+/*
+ * maillog_is_qid - [p, p + len) is a Postfix queue ID: a short one (6 to
+ * MAILLOG_QID_MAX hex digits, upper case) or a long one
+ * (enable_long_queue_ids: base-52 time, 'z', inode).
+ */
+bool maillog_is_qid(const char *p, size_t len);
+
 int maillog_clock_init(struct maillog_clock *clock, int year, int32_t utc_offset_s);
 
 /*

@@ -124,18 +124,7 @@ bracketed(const char *p, const char *end, struct maillog_str *out)
 static bool
 qid_ok(const struct maillog_str *s)
 {
-	size_t i;
-
-	if (s->len == 0 || s->len > MAILLOG_QID_MAX)
-		return false;
-	for (i = 0; i < s->len; i++) {
-		char ch = s->ptr[i];
-
-		if (!((ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= 'a' && ch <= 'z')))
-			return false;
-	}
-	return true;
+	return maillog_is_qid(s->ptr, s->len);
 }
 
 /* amavis: "(PID-NN) Passed CLEAN {...}, ..., Queue-ID: Q, Message-ID: <M>, ..., Hits: H, ..." */

@@ -199,8 +199,12 @@ test_requeued(void **state)
 	} cases[] = {
 		{ H "postfix/smtp[5]: " QL ": to=<a@b>, relay=127.0.0.1[127.0.0.1]:10024, "
 		  "delay=0.5, delays=0.1/0/0/0.4, dsn=2.0.0, status=sent (250 2.0.0 from "
-		  "MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as 4Xk2Lq9Ab1z7)",
-		  "4Xk2Lq9Ab1z7" },
+		  "MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as 4Xk2Lq9Cb1z7)",
+		  "4Xk2Lq9Cb1z7" },
+		/* Not a Postfix queue ID (a vowel in a long one): not ours. */
+		{ H "postfix/smtp[5]: " QL ": to=<a@b>, relay=127.0.0.1[127.0.0.1]:10024, "
+		  "delay=0.5, delays=0.1/0/0/0.4, dsn=2.0.0, status=sent (250 2.0.0 Ok: "
+		  "queued as 4Xk2Lq9Ab1z7)", NULL },
 		{ H "postfix/lmtp[5]: " QL ": to=<a@b>, relay=localhost[::1]:10024, delay=0.5, "
 		  "delays=0.1/0/0/0.4, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 3F2A41C0B7D)",
 		  "3F2A41C0B7D" },
