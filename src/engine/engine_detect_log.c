@@ -487,8 +487,11 @@ engine_observe_log(struct engine *e, const struct maillog_rec *rec,
 		rc = verdict_parse(NULL, rec, &v, &verr);
 		if (rc == 1)
 			log_verdict(e, &v, now);
-		else if (rc < 0)
-			log_warn("detection: content verdict: %s", verr.reason);
+		else if (rc < 0 && e->det.verdicts_malformed++ % 1000 == 0)
+			/* As the feed does for malformed lines: not a flood. */
+			log_warn("detection: content verdict: %s; %llu so far",
+			    verr.reason,
+			    (unsigned long long)e->det.verdicts_malformed);
 		return 0;
 	default:
 		return 0;

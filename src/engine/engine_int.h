@@ -119,6 +119,7 @@ struct engine_det {
 	struct engine_qmap *qmap;	/* owned, made at first use */
 	bool policy_seen;		/* judged an outbound message */
 	bool next_dirty;		/* incidents.next_id not saved yet */
+	uint64_t verdicts_malformed;	/* content verdict lines refused */
 	struct engine_remote_inc remote[ENGINE_REMOTE_INC];
 };
 
