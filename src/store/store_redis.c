@@ -365,6 +365,14 @@ redis_connect(struct store_redis *sr)
 	int k;
 
 	redis_close_all(sr);
+	/*
+	 * Learn the cluster afresh: after a failover the slot map points at
+	 * the dead master, and nodes named by old redirects would fill
+	 * nodes[] until a new one no longer fits.
+	 */
+	sr->n_nodes = 0;
+	if (sr->slots != NULL)
+		memset(sr->slots, REDIS_NO_NODE, SHARED_SLOTS);
 	for (i = 0; i < sr->servers.n; i++) {
 		k = redis_node_find(sr, sr->servers.v[i], strlen(sr->servers.v[i]));
 		if (k < 0)
