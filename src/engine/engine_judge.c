@@ -517,6 +517,9 @@ judge_shared(struct judge *j, size_t n, bool det, struct shared_incident *inc)
 		op->count = it->rate.count;
 		op->period_ms = it->rate.period_ms;
 		op->burst = it->rate.burst;
+		op->slot_us = limit_slot_us(&it->rate);
+		op->idle_ms = limit_idle_us(j->r->limits[it->limit].kind,
+		    &it->rate) / 1000;
 		op->w = it->check_only ? 0 : it->w;
 		op->fp = it->fp;
 		/* A warn limit lets the message pass and counts it. */

@@ -61,7 +61,7 @@ limit_period_us(const struct limit_rate *rate)
 	return (int64_t)rate->period_ms * 1000;
 }
 
-static int64_t
+int64_t
 limit_slot_us(const struct limit_rate *rate)
 {
 	return (limit_period_us(rate) + LIMIT_SLOTS - 2) / (LIMIT_SLOTS - 1);

@@ -118,6 +118,12 @@ uint64_t limit_used(const struct limit_state *st, const struct limit_rate *rate,
     int64_t now_us);
 
 /*
+ * limit_slot_us - the length of one of a window's LIMIT_SLOTS slots,
+ * ceil(P / (LIMIT_SLOTS - 1)).
+ */
+int64_t limit_slot_us(const struct limit_rate *rate);
+
+/*
  * limit_idle_us - after how long without events a state of this kind and
  * rate holds nothing any more (window empty, bucket full), so that it may
  * be forgotten.

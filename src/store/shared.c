@@ -99,20 +99,11 @@ shared_key_slot(const char *key, size_t len)
 }
 
 int64_t
-shared_window_slot_us(uint64_t period_ms)
+shared_window_slot(int64_t slot_us, int64_t now_us)
 {
-	/* limit.c: LIMIT_SLOTS = 16 slots of ceil(P / 15). */
-	return ((int64_t)period_ms * 1000 + 14) / 15;
-}
-
-int64_t
-shared_window_slot(uint64_t period_ms, int64_t now_us)
-{
-	int64_t s = shared_window_slot_us(period_ms);
-
-	if (s <= 0 || now_us < 0)
+	if (slot_us <= 0 || now_us < 0)
 		return 0;
-	return now_us / s;
+	return now_us / slot_us;
 }
 
 int

@@ -63,6 +63,8 @@ struct shared_op {
 	size_t key_len;
 	uint8_t kind;			/* enum shared_kind */
 	uint64_t count, period_ms, burst;	/* effective rate N/P, B */
+	int64_t slot_us;		/* window: one slot (limit_slot_us) */
+	int64_t idle_ms;		/* the key's life: limit_idle_us */
 	uint64_t w;			/* weight; 0: only ask whether full */
 	uint32_t fp;			/* distinct: the item */
 	bool commit_over;		/* commit even when over (warn) */
@@ -122,13 +124,11 @@ int shared_key_incident(char *buf, size_t cap, const char *prefix,
 unsigned shared_key_slot(const char *key, size_t len);
 
 /*
- * shared_window_slot_us - the length of one of a window's 16 slots,
- * ceil(P / 15), as in limit.c; shared_window_slot - the number of the
- * slot that now_us falls in (slots are aligned to the epoch, as in
- * limit.c, so every node numbers them alike).
+ * shared_window_slot - the number of the window slot of slot_us (the
+ * engine's, shared_op.slot_us) that now_us falls in: slots are aligned
+ * to the epoch, so every node numbers them alike; 0 for a bad slot_us.
  */
-int64_t shared_window_slot_us(uint64_t period_ms);
-int64_t shared_window_slot(uint64_t period_ms, int64_t now_us);
+int64_t shared_window_slot(int64_t slot_us, int64_t now_us);
 
 /*
  * shared_incident_format - "ID ACTIONS REASON NODE" into buf (cap

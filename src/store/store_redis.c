@@ -469,7 +469,10 @@ redis_build_op(struct store_redis *sr, struct redis_cmd *c,
 {
 	static const char *const ops[2][3] = { { "w", "b", "d" },
 	    { "uw", "ub", "ud" } };
-	int64_t p_us = redis_clamp(op->period_ms) * 1000, ttl_ms;
+	int64_t p_us = redis_clamp(op->period_ms) * 1000;
+	/* The engine's idle time (limit_idle_us), and a second to spare. */
+	int64_t ttl_ms = op->idle_ms <= 0 || op->idle_ms > REDIS_TTL_MAX_MS -
+	    1000 ? REDIS_TTL_MAX_MS : op->idle_ms + 1000;
 	int kl;
 
 	if ((kl = shared_key_limit(c->key, sizeof(c->key), sr->prefix, op)) < 0)
@@ -484,24 +487,18 @@ redis_build_op(struct store_redis *sr, struct redis_cmd *c,
 	    strlen(ops[undo][op->kind < 3 ? op->kind : 0]));
 	switch (op->kind) {
 	case SHARED_WINDOW:
-		ttl_ms = 16 * shared_window_slot_us(op->period_ms) / 1000 + 1000;
 		if (undo) {
 			redis_arg_num(c, op->undo);
 			redis_arg_num(c, redis_clamp(op->w));
 			break;
 		}
-		redis_arg_num(c, shared_window_slot(op->period_ms, now_us));
+		redis_arg_num(c, shared_window_slot(op->slot_us, now_us));
 		redis_arg_num(c, redis_clamp(op->count));
 		redis_arg_num(c, redis_clamp(op->w));
 		redis_arg(c, op->commit_over ? "1" : "0", 1);
 		redis_arg_num(c, ttl_ms);
 		break;
 	case SHARED_BUCKET:
-		/* From empty to full: B tokens at N per P. */
-		ttl_ms = op->count == 0 || op->period_ms == 0 ||
-		    op->burst > (uint64_t)REDIS_TTL_MAX_MS / op->period_ms ?
-		    REDIS_TTL_MAX_MS : redis_clamp((op->burst * op->period_ms +
-		    op->count - 1) / op->count) + 1000;
 		redis_arg_num(c, now_us);
 		redis_arg_num(c, redis_clamp(op->count));
 		redis_arg_num(c, p_us);
@@ -522,7 +519,7 @@ redis_build_op(struct store_redis *sr, struct redis_cmd *c,
 		redis_arg_num(c, op->fp);
 		redis_arg_num(c, redis_clamp(op->w));
 		redis_arg(c, op->commit_over ? "1" : "0", 1);
-		redis_arg_num(c, p_us / 1000 + 1000);
+		redis_arg_num(c, ttl_ms);
 		break;
 	}
 	return 0;
@@ -665,7 +662,7 @@ redis_op_result(const redisReply *r, struct shared_op *op, int64_t now_us)
 	op->committed = r->element[1]->integer != 0;
 	op->undo = 0;
 	if (op->kind == SHARED_WINDOW)
-		op->undo = shared_window_slot(op->period_ms, now_us);
+		op->undo = shared_window_slot(op->slot_us, now_us);
 	else if (op->kind == SHARED_DISTINCT)
 		op->undo = r->elements > 2 &&
 		    r->element[2]->type == REDIS_REPLY_INTEGER &&

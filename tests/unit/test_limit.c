@@ -256,6 +256,13 @@ test_idle(void **state)
 
 	(void)state;
 	assert_int_equal(limit_idle_us(LIMIT_WINDOW, &w), 16 * (HOUR / 15));
+	/* The slot that the shared state numbers windows by, too. */
+	assert_int_equal(limit_slot_us(&w), HOUR / 15);
+	{
+		struct limit_rate s1 = { .count = 1, .period_ms = 1000 };
+
+		assert_int_equal(limit_slot_us(&s1), 66667);	/* ceil */
+	}
 	assert_int_equal(limit_idle_us(LIMIT_BUCKET, &b), 2 * HOUR);
 	assert_int_equal(limit_idle_us(LIMIT_DISTINCT, &d), 60 * SEC);
 }
