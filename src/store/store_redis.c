@@ -552,9 +552,30 @@ redis_err_is(const redisReply *r, const char *word)
 }
 
 /*
+ * An error reply that says the node cannot serve anything now (loading,
+ * busy with a script, the cluster down, a replica, out of memory or
+ * unable to persist): the backend goes down until the next try.
+ */
+static bool
+redis_node_unusable(const char *err)
+{
+	static const char *const words[] = { "LOADING ", "BUSY ",
+		"CLUSTERDOWN ", "TRYAGAIN ", "MASTERDOWN ", "READONLY ",
+		"NOREPLICAS ", "MISCONF ", "OOM " };
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		if (strncmp(err, words[i], strlen(words[i])) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
  * Send c to node k and read its reply, synchronously, following one
  * MOVED or ASK and reloading the script on NOSCRIPT.  Returns the reply
- * (the caller frees it) or NULL, the backend then down.
+ * (the caller frees it) or NULL: the backend down, or (an error reply
+ * about this command only) just this command failed.
  */
 static redisReply *
 redis_call(struct store_redis *sr, struct redis_cmd *c, int k, int hops);
@@ -629,7 +650,19 @@ redis_settle(struct store_redis *sr, struct redis_cmd *c, int k, redisReply *r,
 	}
 	snprintf(why, sizeof(why), "%.*s", (int)r->len, r->str);
 	freeReplyObject(r);
-	redis_down(sr, sr->nodes[k].addr, why);
+	if (redis_node_unusable(why)) {
+		redis_down(sr, sr->nodes[k].addr, why);
+		return NULL;
+	}
+	/*
+	 * A key holding something else (WRONGTYPE), a script error: this
+	 * request is judged locally, every other key is still shared.
+	 */
+	sr->st.errors++;
+	if (sr->st.errors % 1000 == 1)
+		log_warn("state: redis %s: %s (request judged locally; %llu "
+		    "errors so far)", sr->nodes[k].addr, why,
+		    (unsigned long long)sr->st.errors);
 	return NULL;
 }
 
@@ -733,6 +766,9 @@ redis_build_nth(struct store_redis *sr, size_t i, const char *customer,
  * read), and only then the errors settled one by one (redirects,
  * NOSCRIPT), when no reply is in flight any more.
  */
+static void redis_undo(void *ctx, const struct shared_op *ops, size_t n,
+    int64_t now_us);
+
 static int
 redis_judge(void *ctx, const char *customer, struct shared_op *ops, size_t n,
     int64_t now_us, struct shared_incident *inc)
@@ -742,7 +778,7 @@ redis_judge(void *ctx, const char *customer, struct shared_op *ops, size_t n,
 	size_t i, total = n + (customer != NULL), sent = 0, got = 0;
 	redisReply *r;
 	void *rv;
-	bool ok;
+	bool ok, bad = false;
 	int k, rc = ERR_UNAVAIL;
 
 	memset(inc, 0, sizeof(*inc));
@@ -754,12 +790,20 @@ redis_judge(void *ctx, const char *customer, struct shared_op *ops, size_t n,
 		sr->st.local++;
 		return ERR_NOMEM;
 	}
-	for (sent = 0; sent < total; sent++) {
-		if (redis_build_nth(sr, sent, customer, ops, n, now_us) != 0) {
-			/* A key too long for Redis: this one is judged locally. */
-			rc = ERR_TOOBIG;
-			break;
+	/*
+	 * Every key first: a key too long for Redis makes the whole request
+	 * local before anything is sent (sent, the checks before it would
+	 * be committed in Redis and never given back).
+	 */
+	for (i = 0; i < total; i++) {
+		if (redis_build_nth(sr, i, customer, ops, n, now_us) != 0) {
+			sr->st.local++;
+			return ERR_TOOBIG;
 		}
+	}
+	for (sent = 0; sent < total; sent++) {
+		if (redis_build_nth(sr, sent, customer, ops, n, now_us) != 0)
+			goto fail;	/* checked above */
 		k = redis_node_for(sr, c->key, c->klen);
 		if (!redis_node_ready(sr, k))
 			goto fail;
@@ -783,16 +827,18 @@ redis_judge(void *ctx, const char *customer, struct shared_op *ops, size_t n,
 		}
 		sr->rep[got] = rv;
 	}
-	if (sent < total)
-		goto fail;
 	for (i = 0; i < total; i++) {
 		r = sr->rep[i];
 		sr->rep[i] = NULL;
 		if (r->type == REDIS_REPLY_ERROR) {
 			redis_build_nth(sr, i, customer, ops, n, now_us);
 			if ((r = redis_settle(sr, c, sr->op_node[i], r, 0)) == NULL) {
-				got = total;
-				goto fail_from;
+				if (!sr->up) {
+					got = total;
+					goto fail_from;
+				}
+				bad = true;	/* this command only */
+				continue;
 			}
 		}
 		ok = i < n ? redis_op_result(r, &ops[i], now_us) :
@@ -804,6 +850,11 @@ redis_judge(void *ctx, const char *customer, struct shared_op *ops, size_t n,
 			got = total;
 			goto fail_from;
 		}
+	}
+	if (bad) {
+		/* Local after all: give back what the others committed. */
+		redis_undo(sr, ops, n, now_us);
+		goto fail;
 	}
 	sr->st.requests++;
 	return 0;

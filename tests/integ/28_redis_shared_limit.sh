@@ -132,6 +132,30 @@ sum=$(rcli --raw HVALS "rgt:l:msgs:w:3600000:customer:u9" | awk '{s += $1} END {
 [ "$sum" -eq 3 ] || fail "the refused message stayed counted in the customer window: $sum"
 ok "a message refused by another limit is given back: u9's shared window holds 3, not 4"
 
+# A key that holds something else (WRONGTYPE inside the script) fails
+# that request only: it is judged locally, what its other limits
+# committed is given back, and the backend stays up for everyone else.
+rcli SET "rgt:l:msgs:w:3600000:customer:u5" "not a window" >/dev/null
+cat >"$T/reqs.json" <<EOF
+[["$RG_POLICY_PORT", {"client_address": "100.64.9.5", "sasl_username": "u5", "sender": "s5@isp.example", "recipient": "a@example.org", "policy_context": "submission"}],
+ ["$RG_POLICY_PORT", {"client_address": "100.64.9.5", "sasl_username": "u5", "sender": "s5@isp.example", "recipient": "b@example.org", "policy_context": "submission"}]]
+EOF
+send <"$T/reqs.json" || fail "sending failed"
+[ "$(count DUNNO)" -eq 2 ] || fail "u5 with a broken key: $(cut -f1 "$T/answers" | sort | uniq -c)"
+wait_for 5 grep -q "state: redis 127.0.0.1:$REDIS_PORT: .*(request judged locally" "$RG_LOG" ||
+    fail "no log line for the broken key"
+! grep -q "unreachable" "$RG_LOG" || fail "a broken key took the backend down: $(grep unreachable "$RG_LOG")"
+held=0
+for k in $(rcli --scan --pattern 'rgt:l:rcpt_cap:*s5@isp.example*'); do
+	held=$((held + $(rcli --raw HVALS "$k" | awk '{s += $1} END {print s + 0}')))
+done
+[ "$held" -eq 0 ] || fail "the sender limit kept $held of a request judged locally"
+msgs "$RG_POLICY_PORT,$B_POLICY_PORT" u6 4 | send || fail "sending failed"
+sum=$(rcli --raw HVALS "rgt:l:msgs:w:3600000:customer:u6" | awk '{s += $1} END {print s + 0}')
+[ "$sum" -eq 4 ] || fail "after a broken key the shared window of u6 holds $sum, not 4"
+rcli DEL "rgt:l:msgs:w:3600000:customer:u5" >/dev/null
+ok "a key of the wrong type: that request judged locally, its sender count given back, the backend still shared (u6: 4)"
+
 # --- a shared incident: two complaints about c1 on A
 cat >"$T/arf.eml" <<EOF
 From: <fbl@mail.example>
