@@ -55,6 +55,7 @@
 
 #include "lib/clock.h"
 #include "lib/err.h"
+#include "lib/hostport.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "store/store_redis.h"
@@ -225,9 +226,7 @@ static int
 redis_addr_split(const char *addr, char *host, size_t cap, int *port,
     bool *unix_sock)
 {
-	const char *colon, *h = addr, *end;
-	char *e;
-	long p;
+	unsigned p;
 
 	*unix_sock = strncmp(addr, "unix:", 5) == 0;
 	if (*unix_sock) {
@@ -237,24 +236,8 @@ redis_addr_split(const char *addr, char *host, size_t cap, int *port,
 		*port = 0;
 		return 0;
 	}
-	if (addr[0] == '[') {
-		h = addr + 1;
-		if ((end = strchr(h, ']')) == NULL || end[1] != ':')
-			return ERR_INVAL;
-		colon = end + 1;
-	} else {
-		if ((colon = strrchr(addr, ':')) == NULL)
-			return ERR_INVAL;
-		end = colon;
-	}
-	if (end == h || (size_t)(end - h) >= cap)
+	if (hostport_split(addr, host, cap, &p) != 0 || host[0] == '\0')
 		return ERR_INVAL;
-	errno = 0;
-	p = strtol(colon + 1, &e, 10);
-	if (errno != 0 || *e != '\0' || e == colon + 1 || p < 1 || p > 65535)
-		return ERR_INVAL;
-	memcpy(host, h, (size_t)(end - h));
-	host[end - h] = '\0';
 	*port = (int)p;
 	return 0;
 }
@@ -588,8 +571,8 @@ static redisReply *
 redis_settle(struct store_redis *sr, struct redis_cmd *c, int k, redisReply *r,
     int hops)
 {
-	const char *sp, *addr;
-	char why[256];
+	const char *sp, *addr, *last;
+	char why[256], v6[128 + 3];	/* redis_node.addr, bracketed */
 	redisReply *a;
 	bool ask;
 	long slot;
@@ -618,6 +601,17 @@ redis_settle(struct store_redis *sr, struct redis_cmd *c, int k, redisReply *r,
 			return NULL;
 		}
 		addr = sp + 1;
+		/*
+		 * Redis writes an IPv6 node unbracketed ("2001:db8::7:6381"):
+		 * bracket it, the form the configured servers use.
+		 */
+		if ((last = strrchr(addr, ':')) != NULL && last != addr &&
+		    memchr(addr, ':', (size_t)(last - addr)) != NULL &&
+		    addr[0] != '[') {
+			snprintf(v6, sizeof(v6), "[%.*s]%s", (int)(last - addr),
+			    addr, last);
+			addr = v6;
+		}
 		t = redis_node_find(sr, addr, strlen(addr));
 		if (t < 0) {
 			redis_down(sr, sr->nodes[k].addr, "too many cluster nodes");

@@ -27,6 +27,7 @@
 
 #include "lib/clock.h"
 #include "lib/err.h"
+#include "lib/hostport.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "svc/policy.h"
@@ -323,44 +324,6 @@ policy_listen_unix(struct policy_listen_set *set, const char *addr,
 	return 0;
 }
 
-/*
- * policy_listen_split - split "HOST:PORT", "[V6]:PORT", "*:PORT" into a
- * host (*any when none or "*") and a checked decimal port.
- */
-static int
-policy_listen_split(const char *addr, char *host, size_t hostcap,
-    bool *any, char *port, size_t portcap)
-{
-	const char *colon, *h = addr, *hend, *p;
-	size_t hl, pl;
-
-	if (*addr == '[') {
-		if ((hend = strchr(addr, ']')) == NULL || hend[1] != ':')
-			return ERR_MALFORMED;
-		h = addr + 1;
-		colon = hend + 1;
-	} else {
-		if ((colon = strrchr(addr, ':')) == NULL)
-			return ERR_MALFORMED;
-		if (memchr(addr, ':', (size_t)(colon - addr)) != NULL)
-			return ERR_MALFORMED;	/* IPv6 without brackets */
-		hend = colon;
-	}
-	hl = (size_t)(hend - h);
-	if (hl >= hostcap)
-		return ERR_MALFORMED;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	*any = hl == 0 || strcmp(host, "*") == 0;
-	p = colon + 1;
-	pl = strlen(p);
-	if (pl == 0 || pl > 5 || pl >= portcap ||
-	    strspn(p, "0123456789") != pl || atoi(p) > 65535)
-		return ERR_MALFORMED;
-	memcpy(port, p, pl + 1);
-	return 0;
-}
-
 static int
 policy_listen_tcp(struct policy_listen_set *set, const char *addr,
     unsigned *port_out, char *err, size_t errcap)
@@ -370,15 +333,17 @@ policy_listen_tcp(struct policy_listen_set *set, const char *addr,
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	char host[256], port[8];
+	unsigned port_n;
 	bool any;
 	int fd, rc, one = 1;
 
-	if (policy_listen_split(addr, host, sizeof(host), &any, port,
-	    sizeof(port)) != 0) {
+	if (hostport_split(addr, host, sizeof(host), &port_n) != 0) {
 		err_fmt(err, errcap, "%s: not HOST:PORT, "
 		    "[IPV6]:PORT, *:PORT or unix:/PATH", addr);
 		return ERR_INVAL;
 	}
+	any = host[0] == '\0' || strcmp(host, "*") == 0;
+	snprintf(port, sizeof(port), "%u", port_n);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
